@@ -1,0 +1,37 @@
+# Two entry points a newcomer needs: `make run` serves the CSMS, `make test` runs every check.
+# Both create .venv on first use and reinstall only when pyproject.toml changes.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint typecheck pytest clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+.make-stamp-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+.make-stamp-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ .make-stamp-run
+
+run: .make-stamp-run
+	$(BIN)/ocpp-trio serve
+
+lint: .make-stamp-test
+	$(BIN)/ruff check engine conformance tests
+	$(BIN)/ruff format --check engine conformance tests
+
+typecheck: .make-stamp-test
+	$(BIN)/mypy
+
+pytest: .make-stamp-test
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .make-stamp-* .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The OCA-style conformance suite: a charge-point simulator that replays TC_xxx_CSMS scenarios."""

@@ -1,0 +1,84 @@
+"""What a profile handler sees, and the handler registry with definition-time checks.
+
+A handler answers one charger-initiated action: ``async def handler(ctx, payload) -> response payload``.
+It may ``await ctx.call(...)`` to the same charger (the shell runs each incoming CALL in its own task, so
+this cannot deadlock the reader). It raises :class:`~engine.protocol.errors.RemoteOcppError` to answer
+with a CALLERROR; any other exception becomes ``InternalError`` and is logged with its traceback.
+
+Registries check at definition time, when the profile module is imported (Hypothesis ``InvalidDefinition``
+style): an unknown action, an action the charger never sends, an action of another profile, or a second
+handler for the same action raises :class:`InvalidHandlerDefinition` straight away.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any, Protocol
+
+from engine.protocol.actions import ACTIONS, Profile, sent_by_charger
+
+Payload = dict[str, Any]
+
+
+class ChargerContext(Protocol):
+    """The charger session as a handler sees it (implemented by the Trio shell)."""
+
+    @property
+    def charger_id(self) -> str: ...
+
+    def utc_now(self) -> dt.datetime: ...
+
+    # The timeout is OCPP's response timeout, kept as a deadline in the RPC state (design.md decision 5),
+    # not a cancel scope around the await: hence the ASYNC109 exception.
+    async def call(
+        self,
+        action: str,
+        payload: Payload,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> Payload:
+        """Send a CALL to this charger and return its CALLRESULT payload (raises on error/timeout)."""
+        ...
+
+
+Handler = Callable[[ChargerContext, Payload], Awaitable[Payload]]
+
+
+class InvalidHandlerDefinition(Exception):
+    """A profile declared a handler that cannot be right; raised when the module is imported."""
+
+
+class HandlerRegistry(Mapping[str, Handler]):
+    """The handlers of one feature profile, keyed by action name."""
+
+    def __init__(self, profile: Profile):
+        self.profile = profile
+        self._handlers: dict[str, Handler] = {}
+
+    def handles(self, action: str) -> Callable[[Handler], Handler]:
+        """Decorator registering a handler for ``action``; checks the action at definition time."""
+        spec = ACTIONS.get(action)
+        if spec is None:
+            raise InvalidHandlerDefinition(f"{action!r} is not an OCPP 1.6 action")
+        if not sent_by_charger(action):
+            raise InvalidHandlerDefinition(f"{action} is sent by the CSMS; the CSMS does not handle it")
+        if spec.profile is not self.profile:
+            raise InvalidHandlerDefinition(f"{action} belongs to {spec.profile}, not {self.profile}")
+        if action in self._handlers:
+            raise InvalidHandlerDefinition(f"second handler for {action} in {self.profile}")
+
+        def register(handler: Handler) -> Handler:
+            self._handlers[action] = handler
+            return handler
+
+        return register
+
+    def __getitem__(self, action: str) -> Handler:
+        return self._handlers[action]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._handlers)
+
+    def __len__(self) -> int:
+        return len(self._handlers)

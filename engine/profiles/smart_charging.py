@@ -1,0 +1,20 @@
+"""Smart Charging (C §3.13, §5.5, §5.7, §5.16).
+
+The profile's actions are declared here; its handlers and state machine arrive with its issue. Until then
+the charger-initiated ones are answered ``NotSupported`` by the shell (known action, no handler).
+"""
+
+from __future__ import annotations
+
+from engine.profiles.base import HandlerRegistry
+from engine.protocol.actions import Profile
+
+ACTIONS = frozenset(
+    {
+        "ClearChargingProfile",
+        "GetCompositeSchedule",
+        "SetChargingProfile",
+    }
+)
+
+handlers = HandlerRegistry(Profile.SMART_CHARGING)
