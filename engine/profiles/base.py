@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from engine.protocol.actions import ACTIONS, Profile, sent_by_charger
 
+if TYPE_CHECKING:
+    from engine.policy import ChargerState, CsmsPolicy
+    from engine.profiles.core.data_transfer import VendorHandler
+    from engine.store import Store
+
 Payload = dict[str, Any]
+T = TypeVar("T")
 
 
 class ChargerContext(Protocol):
@@ -28,6 +34,28 @@ class ChargerContext(Protocol):
     def charger_id(self) -> str: ...
 
     def utc_now(self) -> dt.datetime: ...
+
+    @property
+    def charger(self) -> ChargerState:
+        """The in-memory state of this charger identity (registration, triggered messages)."""
+        ...
+
+    @property
+    def policy(self) -> CsmsPolicy: ...
+
+    @property
+    def vendors(self) -> Mapping[str, VendorHandler]:
+        """DataTransfer handlers by vendorId."""
+        ...
+
+    @property
+    def store(self) -> Store:
+        """The store; call it only through :meth:`run_store` (it blocks on disk)."""
+        ...
+
+    async def run_store(self, operation: Callable[[], T]) -> T:
+        """Run a store operation off the event loop and return its result (committed when it returns)."""
+        ...
 
     # The timeout is OCPP's response timeout, kept as a deadline in the RPC state (design.md decision 5),
     # not a cancel scope around the await: hence the ASYNC109 exception.
@@ -82,3 +110,8 @@ class HandlerRegistry(Mapping[str, Handler]):
 
     def __len__(self) -> int:
         return len(self._handlers)
+
+
+class RefusedByStateError(Exception):
+    """The operator asked for a CALL the charger's state forbids (e.g. RemoteStartTransaction to a
+    Pending charger, C §4.2); nothing was sent."""
