@@ -3,8 +3,9 @@
 Sans-IO: no trio, no sockets, no clocks. :meth:`SchemaRegistry.load` reads ``schemas/`` once at start-up
 (one request schema ``X.json`` and one response schema ``XResponse.json`` per action), checks each schema
 against its draft's meta-schema, inlines its local ``$ref`` targets, and creates one validator instance
-per file, plus a fast "is it valid" check compiled from the same schema (see "fast path" below). A
-payload runs the fast check only; jsonschema's full error walk runs only for a payload that fails it.
+per file, plus a fast "is it valid" check compiled from the same schema (see the fast-path section of
+the code). A payload runs the fast check only; jsonschema's full error walk runs only for a payload that
+fails it, to find and map the error.
 
 Numbers (design.md decision 3)
 ------------------------------
