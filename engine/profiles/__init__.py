@@ -26,6 +26,7 @@ from engine.profiles.base import Payload as Payload
 from engine.profiles.base import RefusedByStateError as RefusedByStateError
 from engine.profiles.core.registration import admit_incoming, admit_outgoing, observe_answer
 from engine.protocol.errors import ErrorCode, RemoteOcppError
+from engine.protocol.redact import REDACTED, SECRET_KEYS
 
 PROFILE_MODULES: tuple[ModuleType, ...] = (
     core,
@@ -36,10 +37,6 @@ PROFILE_MODULES: tuple[ModuleType, ...] = (
     remote_trigger,
     security,
 )
-
-#: configuration keys whose values never reach the store or a log (S §7.2; rules R13)
-SECRET_CONFIGURATION_KEYS = frozenset({"AuthorizationKey"})
-REDACTED = "<redacted>"
 
 
 def handler_table() -> Mapping[str, Handler]:
@@ -73,7 +70,7 @@ async def after_outgoing(ctx: ChargerContext, action: str, payload: Payload, ans
     observe_answer(ctx.charger, action, payload, answer)
     if action == "GetConfiguration" and answer is not None:
         snapshot = {
-            entry["key"]: (REDACTED if entry["key"] in SECRET_CONFIGURATION_KEYS else entry.get("value"))
+            entry["key"]: (REDACTED if entry["key"] in SECRET_KEYS else entry.get("value"))
             for entry in answer.get("configurationKey", [])
         }
         if payload.get("key"):  # a partial read refreshes only the keys it names

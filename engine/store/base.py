@@ -466,6 +466,10 @@ class Store(Protocol):
     # -- message log ------------------------------------------------------------------------------
     def log_message(self, charger_id: str, direction: str, text: str, at: str) -> None: ...
 
+    def log_messages(self, records: list[LogRecord]) -> None:
+        """Append many log records in one commit (the shell's log writer batches frames)."""
+        ...
+
     def message_log(self, charger_id: str, limit: int = 100) -> list[LogRecord]:
         """Newest first."""
         ...

@@ -538,6 +538,10 @@ class MemoryStore:
         with self._lock:
             self._log.append(LogRecord(charger_id, direction, text, at))
 
+    def log_messages(self, records: list[LogRecord]) -> None:
+        with self._lock:
+            self._log.extend(records)
+
     def message_log(self, charger_id: str, limit: int = 100) -> list[LogRecord]:
         with self._lock:
             found = [record for record in reversed(self._log) if record.charger_id == charger_id]

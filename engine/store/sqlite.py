@@ -727,6 +727,15 @@ class SqliteStore:
                 (charger_id, direction, text, at),
             )
 
+    def log_messages(self, records: list[LogRecord]) -> None:
+        if not records:
+            return
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT INTO message_log (charger_id, direction, text, at) VALUES (?, ?, ?, ?)",
+                [(r.charger_id, r.direction, r.text, r.at) for r in records],
+            )
+
     def message_log(self, charger_id: str, limit: int = 100) -> list[LogRecord]:
         rows = self._read(
             "SELECT charger_id, direction, text, at FROM message_log WHERE charger_id = ? "

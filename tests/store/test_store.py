@@ -19,6 +19,7 @@ from engine.store import (
     LATEST_VERSION,
     MAX_TRANSACTION_ID,
     IdTagRecord,
+    LogRecord,
     MemoryStore,
     OrphanKind,
     SchemaVersionError,
@@ -585,6 +586,12 @@ def test_message_log(store: Store) -> None:
     assert (log[0].charger_id, log[0].direction, log[0].text) == ("CP1", "in", '[2,"4","Heartbeat",{}]')
     assert [entry.at for entry in store.message_log("CP1", limit=2)] == ["t4", "t3"]
     assert store.message_log("nobody") == []
+
+
+def test_message_log_batch_keeps_order(store: Store) -> None:
+    store.log_messages([LogRecord("CP1", "in", f"frame {n}", f"t{n}") for n in range(3)])
+    store.log_messages([])
+    assert [entry.text for entry in store.message_log("CP1")] == ["frame 2", "frame 1", "frame 0"]
 
 
 def test_schema_version(store: Store) -> None:

@@ -1,0 +1,108 @@
+"""The ``ocpp-trio`` command: ``ocpp-trio serve`` runs the Central System; ``--version`` says which.
+
+A thin layer over :class:`engine.server.Csms` (design.md decision 12). Logging goes to stderr, one line
+per event; the URL chargers use goes to stdout. SIGINT (Ctrl-C) and SIGTERM stop the server cleanly
+(exit code 0, no traceback): the signals are received as Trio events, not as KeyboardInterrupt raised at
+an arbitrary point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine._version import __version__
+from engine.config import Config, ConfigError, load_config
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+logger = logging.getLogger("engine.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ocpp-trio", description="An OCPP 1.6-J Central System on Trio.")
+    parser.add_argument("--version", action="version", version=f"ocpp-trio {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the Central System",
+        description="Accept OCPP 1.6-J charge points on ws://HOST:PORT<path_prefix>/<chargePointId>.",
+    )
+    serve.add_argument("--host", help="interface to listen on (default 127.0.0.1, or the config file's)")
+    serve.add_argument("--port", type=int, help="TCP port; 0 picks a free one (default 9000)")
+    serve.add_argument("--db", metavar="PATH", help="SQLite database file (default ocpp-trio.sqlite)")
+    serve.add_argument("--config", metavar="FILE", type=Path, help="TOML configuration file")
+    serve.add_argument("--log-level", default="INFO", choices=LOG_LEVELS, type=str.upper, help="default INFO")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    # Only "serve" exists so far; argparse has refused anything else.
+    try:
+        config = _serve_config(args)
+    except ConfigError as exc:
+        print(f"ocpp-trio: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=args.log_level, format=LOG_FORMAT, stream=sys.stderr, force=True)
+    try:
+        return _serve(config)
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        return 0
+
+
+def _serve_config(args: argparse.Namespace) -> Config:
+    config = load_config(args.config)
+    server = config.server
+    if args.host is not None:
+        server = dataclasses.replace(server, host=args.host)
+    if args.port is not None:
+        server = dataclasses.replace(server, port=args.port)
+    db_path = args.db if args.db is not None else config.db_path
+    return dataclasses.replace(config, server=server, db_path=db_path)
+
+
+def _serve(config: Config) -> int:
+    import trio
+
+    from engine.server import Csms
+
+    async def run() -> None:
+        # Opened before the listener so an early Ctrl-C is a clean stop too.
+        with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            csms = Csms(config)
+            try:
+                async with trio.open_nursery() as nursery:
+                    ports: list[int] = await nursery.start(csms.serve)
+                    prefix = config.server.path_prefix
+                    for port in ports:
+                        print(f"ws://{_url_host(config.server.host)}:{port}{prefix}/<chargePointId>")
+                    print("subprotocol: ocpp1.6", flush=True)
+                    async for signum in signals:
+                        logger.info("received %s; shutting down", signal.Signals(signum).name)
+                        nursery.cancel_scope.cancel()
+                        break
+            finally:
+                csms.close()
+
+    trio.run(run)
+    return 0
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+if __name__ == "__main__":
+    sys.exit(main())
