@@ -1,4 +1,6 @@
-"""The ``ocpp-trio`` command: ``ocpp-trio serve`` runs the Central System; ``--version`` says which.
+"""The ``ocpp-trio`` command: ``ocpp-trio serve`` runs the Central System (with its operator HTTP API);
+the operator commands (``chargers``, ``call``, ``tags``, …, see :mod:`engine.api.commands`) talk to that
+API; ``ocpp-trio conformance`` runs the OCA-style suite against any CSMS.
 
 A thin layer over :class:`engine.server.Csms` (design.md decision 12). Logging goes to stderr, one line
 per event; the URL chargers use goes to stdout. SIGINT (Ctrl-C) and SIGTERM stop the server cleanly
@@ -14,10 +16,12 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from engine._version import __version__
 from engine.config import Config, ConfigError, load_config
+from engine.policy import BootPolicy
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -39,7 +43,27 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="TCP port; 0 picks a free one (default 9000)")
     serve.add_argument("--db", metavar="PATH", help="SQLite database file (default ocpp-trio.sqlite)")
     serve.add_argument("--config", metavar="FILE", type=Path, help="TOML configuration file")
+    serve.add_argument(
+        "--api-port", type=int, help="operator HTTP API port (default 9001; 0 picks a free one)"
+    )
+    serve.add_argument("--no-api", action="store_true", help="do not start the operator HTTP API")
+    serve.add_argument(
+        "--boot-policy",
+        choices=[p.value for p in BootPolicy],
+        help="default answer to BootNotification (default Accepted; AQ-1: Pending/Rejected)",
+    )
     serve.add_argument("--log-level", default="INFO", choices=LOG_LEVELS, type=str.upper, help="default INFO")
+    serve.set_defaults(func=None)
+
+    from engine.api.commands import add_commands
+
+    add_commands(commands)
+    try:
+        from conformance.cli import add_commands as add_conformance_commands
+    except ImportError:  # the conformance package is optional for an embedded engine
+        pass
+    else:
+        add_conformance_commands(commands)
     return parser
 
 
@@ -49,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    # Only "serve" exists so far; argparse has refused anything else.
+    if args.command != "serve":
+        result: int = args.func(args)
+        return result
     try:
         config = _serve_config(args)
     except ConfigError as exc:
@@ -70,7 +96,15 @@ def _serve_config(args: argparse.Namespace) -> Config:
     if args.port is not None:
         server = dataclasses.replace(server, port=args.port)
     db_path = args.db if args.db is not None else config.db_path
-    return dataclasses.replace(config, server=server, db_path=db_path)
+    api = config.api
+    if args.api_port is not None:
+        api = dataclasses.replace(api, port=args.api_port)
+    if args.no_api:
+        api = dataclasses.replace(api, enabled=False)
+    policy = config.policy
+    if args.boot_policy is not None:
+        policy = dataclasses.replace(policy, boot=BootPolicy(args.boot_policy))
+    return dataclasses.replace(config, server=server, db_path=db_path, api=api, policy=policy)
 
 
 def _serve(config: Config) -> int:
@@ -89,6 +123,14 @@ def _serve(config: Config) -> int:
                     for port in ports:
                         print(f"ws://{_url_host(config.server.host)}:{port}{prefix}/<chargePointId>")
                     print("subprotocol: ocpp1.6", flush=True)
+                    if config.api.enabled:
+                        from engine.api.http import serve_http
+
+                        api = config.api
+                        api_port: int = await nursery.start(
+                            partial(serve_http, csms, api.host, api.port, token=api.token or None)
+                        )
+                        print(f"operator API: http://{_url_host(api.host)}:{api_port}/api", flush=True)
                     async for signum in signals:
                         logger.info("received %s; shutting down", signal.Signals(signum).name)
                         nursery.cancel_scope.cancel()

@@ -27,7 +27,7 @@ from typing import Any, TypeVar, cast
 
 import trio
 import trio.testing
-from trio_websocket import WebSocketConnection, wrap_client_stream
+from trio_websocket import ConnectionRejected, WebSocketConnection, wrap_client_stream
 
 import engine.profiles
 from engine.api.operator import ChargerConnected, ChargerDisconnected, CsmsEvent
@@ -56,6 +56,7 @@ from engine.store import (
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+E = TypeVar("E", bound=BaseException)
 
 #: frames waiting for the log writer; past this the newest are dropped (and counted) rather than
 #: letting a slow disk hold chargers up
@@ -149,19 +150,46 @@ class Csms:
         nursery = self._background
         if nursery is None:
             raise RuntimeError("open_memory_connection needs Csms.run_background (or serve) running")
+        ws: WebSocketConnection = await nursery.start(self._memory_client, path, subprotocols, extra_headers)
+        return ws
+
+    async def _memory_client(
+        self,
+        path: str,
+        subprotocols: list[str],
+        extra_headers: list[tuple[bytes, bytes]] | None,
+        *,
+        task_status: trio.TaskStatus[WebSocketConnection],
+    ) -> None:
+        # Its own nursery is the error boundary: trio-websocket's client reader task raises into the
+        # nursery it runs in (a refused handshake, a close race), which must not end run_background.
         client, server = trio.testing.memory_stream_pair()
-        nursery.start_soon(self.serve_stream, server)
-        # trio-websocket annotates SocketStream, but any trio Stream works (its own tests use memory ones).
-        return await wrap_client_stream(
-            nursery,
-            cast(trio.SocketStream, client),
-            "localhost",
-            path,
-            subprotocols=subprotocols,
-            extra_headers=extra_headers,
-            message_queue_size=0,
-            max_message_size=self.config.server.max_message_size,
-        )
+        started = False
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self.serve_stream, server)
+                # trio-websocket annotates SocketStream, but any trio Stream works.
+                ws = await wrap_client_stream(
+                    nursery,
+                    cast(trio.SocketStream, client),
+                    "localhost",
+                    path,
+                    subprotocols=subprotocols,
+                    extra_headers=extra_headers,
+                    message_queue_size=0,
+                    max_message_size=self.config.server.max_message_size,
+                )
+                task_status.started(ws)
+                started = True
+        except BaseExceptionGroup as group:
+            if group.split(trio.Cancelled)[0] is not None:
+                raise
+            if not started:
+                rejected = _first_leaf(group, ConnectionRejected)
+                if rejected is not None:
+                    raise rejected from None
+                raise
+            logger.info("in-memory connection to %s ended: %r", path, group)
 
     async def serve_stream(self, stream: trio.abc.Stream) -> None:
         """Serve one connected byte stream (a websocket client on the other end) until it closes."""
@@ -392,3 +420,14 @@ class Csms:
             code, reason = session.close_info
             logger.info("%s disconnected code=%s reason=%s", identity, code, reason or "-")
             self.publish(ChargerDisconnected(identity, code, reason))
+
+
+def _first_leaf(group: BaseExceptionGroup[BaseException], kind: type[E]) -> E | None:
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            found = _first_leaf(exc, kind)
+            if found is not None:
+                return found
+        elif isinstance(exc, kind):
+            return exc
+    return None

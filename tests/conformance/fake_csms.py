@@ -16,11 +16,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket, wrap_server_stream
+from trio_websocket import (
+    ConnectionClosed,
+    WebSocketConnection,
+    WebSocketRequest,
+    serve_websocket,
+    wrap_server_stream,
+)
 
 from conformance.config import RunConfig
 from conformance.operators import OperatorResult
-from engine.protocol.frames import Call, CallError, CallResult, encode_call, encode_error, encode_result, parse_frame
+from engine.protocol.frames import (
+    Call,
+    CallError,
+    CallResult,
+    encode_call,
+    encode_error,
+    encode_result,
+    parse_frame,
+)
 
 NOW = "2026-01-01T00:00:00.000Z"
 
@@ -69,7 +83,10 @@ class FakeCsms:
             nursery.cancel_scope.cancel()
 
     async def serve_tcp(
-        self, *, ssl_context: ssl.SSLContext | None = None, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED
+        self,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
     ) -> None:
         async with trio.open_nursery() as nursery:
             server = await nursery.start(serve_websocket, self._handle, "127.0.0.1", 0, ssl_context)
@@ -79,7 +96,9 @@ class FakeCsms:
         headers = {k.decode().lower(): v.decode() for k, v in request.headers}
         self.headers_seen.append(headers)
         if self.password is not None:
-            expected = "Basic " + base64.b64encode(f"{self.run_config.charger_id}:{self.password}".encode()).decode()
+            expected = (
+                "Basic " + base64.b64encode(f"{self.run_config.charger_id}:{self.password}".encode()).decode()
+            )
             if headers.get("authorization") != expected:
                 await request.reject(401, body=b"unauthorized")
                 return
@@ -182,7 +201,9 @@ class FakeOperator:
     name = "fake"
     waits_for_result = True
 
-    def __init__(self, csms: FakeCsms, *, mangle: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None):
+    def __init__(
+        self, csms: FakeCsms, *, mangle: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
+    ):
         self.csms = csms
         self.mangle = mangle
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
