@@ -22,8 +22,8 @@ run: .make-stamp-run
 	$(BIN)/ocpp-trio serve
 
 lint: .make-stamp-test
-	$(BIN)/ruff check engine conformance tests
-	$(BIN)/ruff format --check engine conformance tests
+	$(BIN)/ruff check engine conformance tests benchmarks
+	$(BIN)/ruff format --check engine conformance tests benchmarks
 
 typecheck: .make-stamp-test
 	$(BIN)/mypy

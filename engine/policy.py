@@ -26,12 +26,15 @@ class BootPolicy(enum.StrEnum):
     PENDING_ONCE = "PendingOnce"
     REJECTED_ONCE = "RejectedOnce"
 
-    def answer(self, previous: str | None) -> str:
-        """The registration status to answer, given the charger's stored one (None: never booted)."""
-        if self is BootPolicy.PENDING_ONCE:
-            return "Pending" if previous is None else "Accepted"
-        if self is BootPolicy.REJECTED_ONCE:
-            return "Rejected" if previous is None else "Accepted"
+    def answer(self, previous: str | None, *, armed: bool = False) -> str:
+        """The registration status to answer, given the charger's stored one (None: never booted).
+
+        ``armed``: the operator set this policy since the charger's last BootNotification, so a
+        ``…Once`` policy applies to the next one even for a charger that booted before.
+        """
+        if self in (BootPolicy.PENDING_ONCE, BootPolicy.REJECTED_ONCE):
+            first = "Pending" if self is BootPolicy.PENDING_ONCE else "Rejected"
+            return first if previous is None or armed else "Accepted"
         return self.value
 
 
@@ -73,6 +76,8 @@ class ChargerState:
     boot_policy: BootPolicy | None = None
     heartbeat_interval: int | None = None
     flags: frozenset[str] = frozenset()
+    #: set when the operator changes the boot policy; the next BootNotification consumes it
+    boot_policy_armed: bool = False
     triggered: dict[str, dt.datetime] = field(default_factory=dict)
     recent: RecentReplies = field(default_factory=RecentReplies)
 

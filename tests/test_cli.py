@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import urllib.request
 from functools import partial
 from pathlib import Path
 
@@ -56,7 +57,8 @@ def test_bad_config_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.Capt
 
 @pytest.mark.socket
 async def test_serve_accepts_a_charger_and_stops_cleanly_on_sigint(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "engine.cli", "serve", "--port", "0", "--db", str(tmp_path / "t.sqlite")]
+    command = [sys.executable, "-m", "engine.cli", "serve", "--port", "0", "--api-port", "0"]
+    command += ["--db", str(tmp_path / "t.sqlite")]
     run = partial(
         trio.run_process,
         command,
@@ -73,13 +75,21 @@ async def test_serve_accepts_a_charger_and_stops_cleanly_on_sigint(tmp_path: Pat
             assert process.stdout is not None
             assert process.stderr is not None
             out = b""
-            while b"subprotocol: ocpp1.6\n" not in out:
+            while not re.search(rb"operator API: http://127\.0\.0\.1:\d+/api\n", out):
                 chunk = await process.stdout.receive_some()
                 assert chunk, f"serve exited early: {out!r}"
                 out += chunk
             match = re.search(rb"ws://127\.0\.0\.1:(\d+)/ocpp/<chargePointId>", out)
             assert match, out
             port = int(match.group(1))
+            api = re.search(rb"operator API: (http://127\.0\.0\.1:\d+/api)", out)
+            assert api, out
+            health = await trio.to_thread.run_sync(
+                lambda: json.loads(
+                    urllib.request.urlopen(api.group(1).decode() + "/health", timeout=5).read()
+                )
+            )
+            assert health == {"status": "ok", "connected": 0}
 
             async with open_websocket(
                 "127.0.0.1", port, "/ocpp/CP-1", use_ssl=False, subprotocols=["ocpp1.6"]
@@ -90,8 +100,12 @@ async def test_serve_accepts_a_charger_and_stops_cleanly_on_sigint(tmp_path: Pat
             assert answer[:2] == [3, "1"], answer
             assert answer[2]["status"] == "Accepted"
 
-            process.send_signal(signal.SIGINT)
             err = b""
+            while b"CP-1 disconnected" not in err:  # the server has seen the close; now stop it
+                chunk = await process.stderr.receive_some()
+                assert chunk, err
+                err += chunk
+            process.send_signal(signal.SIGINT)
             while chunk := await process.stderr.receive_some():
                 err += chunk
             assert await process.wait() == 0

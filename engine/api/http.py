@@ -417,7 +417,8 @@ class _Endpoints:
         interval = body.get("heartbeat_interval")
         if interval is not None:
             interval = _int_value(interval, "heartbeat_interval", minimum=0)
-        await self._known_charger(charger_id)
+        # No "known charger" check: an operator prepares a charger's policy before it first connects
+        # (the operator API registers it).
         try:
             await self.api.set_charger_policy(
                 charger_id, boot_policy=boot_policy, heartbeat_interval=interval

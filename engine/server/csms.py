@@ -273,6 +273,9 @@ class Csms:
         if "unknown_chargers" in changes:
             changes["unknown_chargers"] = UnknownChargerPolicy(changes["unknown_chargers"])
         self._policy = dataclasses.replace(self._policy, **changes)
+        if "boot" in changes:
+            for state in self.registry.states():
+                state.boot_policy_armed = True
         logger.info("default policy changed: %s", ", ".join(f"{k}={v}" for k, v in changes.items()))
         return self._policy
 
@@ -293,6 +296,7 @@ class Csms:
         await self.run_store(save)
         state = await self.charger_state(charger_id)
         state.boot_policy, state.heartbeat_interval = policy, heartbeat_interval
+        state.boot_policy_armed = True
 
     # ------------------------------------------------------------------ events (OperatorApi)
 

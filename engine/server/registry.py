@@ -41,6 +41,10 @@ class Registry(Generic[S]):
         """The state kept for ``identity``, or None before its first connection."""
         return self._states.get(identity)
 
+    def states(self) -> list[ChargerState]:
+        """Every charger state kept so far (one per identity seen in this process)."""
+        return list(self._states.values())
+
     def keep_state(self, state: ChargerState) -> ChargerState:
         """Remember ``state`` unless one is already kept for its identity; return the kept one."""
         return self._states.setdefault(state.charger_id, state)

@@ -334,7 +334,8 @@ class Session:
                 if isinstance(exc, Exception)
                 else (GOING_AWAY, "server shutting down")
             )
-            if self._close_code is None:
+            # A peer that closed first keeps its own code in close_info, even if shutdown follows.
+            if self._close_code is None and self._ws.closed is None:
                 self._close_code, self._close_reason = code, reason
             await self._close_websocket(code, reason)
             raise

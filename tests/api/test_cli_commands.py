@@ -241,7 +241,10 @@ async def test_charger_policy(api_url: str, fake: FakeOperator, capsys: pytest.C
     assert await run("charger-policy", "CP2", "--boot-policy", "default") == 0
     assert (fake.records["CP2"].boot_policy, fake.records["CP2"].heartbeat_interval) == (None, None)
     assert "(default)" in capsys.readouterr().out
-    assert await run("charger-policy", "NOPE") == 1
+    assert await run("charger-policy", "NEW-1", "--boot-policy", "RejectedOnce") == 0  # prepared ahead
+    assert fake.records["NEW-1"].boot_policy == "RejectedOnce"
+    with pytest.raises(SystemExit):  # argparse refuses an unknown policy before any request
+        await run("charger-policy", "NEW-1", "--boot-policy", "Sometimes")
 
 
 async def test_token_options(

@@ -33,7 +33,6 @@ from engine.store import (
     LogRecord,
     MeterValueRecord,
     TransactionRecord,
-    UnknownChargerError,
     id_tag_key,
 )
 
@@ -197,8 +196,10 @@ class FakeOperator:
     async def set_charger_policy(
         self, charger_id: str, *, boot_policy: str | None, heartbeat_interval: int | None
     ) -> None:
-        if charger_id not in self.records:
-            raise UnknownChargerError(charger_id)
+        if charger_id not in self.records:  # like Csms: preparing a charger registers it
+            self.records[charger_id] = ChargerRecord(
+                charger_id, None, {}, None, None, frozenset(), "2026-01-01T00:00:00Z", None, None, {}
+            )
         self.records[charger_id] = dataclasses.replace(
             self.records[charger_id], boot_policy=boot_policy, heartbeat_interval=heartbeat_interval
         )
@@ -274,7 +275,13 @@ async def test_unknown_charger_is_404(client: httpx.AsyncClient) -> None:
     body = _error(await client.get("/api/chargers/NOPE"), 404, "not_found")
     assert body["charger_id"] == "NOPE"
     _error(await client.get("/api/chargers/NOPE/connectors"), 404, "not_found")
-    _error(await client.put("/api/chargers/NOPE/policy", json={"boot_policy": None}), 404, "not_found")
+
+
+async def test_policy_for_a_charger_not_seen_yet_prepares_it(client: httpx.AsyncClient) -> None:
+    response = await client.put("/api/chargers/NEW-1/policy", json={"boot_policy": "PendingOnce"})
+    assert response.status_code == 200
+    assert response.json()["boot_policy"] == "PendingOnce"
+    assert (await client.get("/api/chargers/NEW-1")).status_code == 200
 
 
 async def test_connectors(client: httpx.AsyncClient) -> None:

@@ -12,12 +12,14 @@ import pytest
 import trio
 import trio.testing
 from fake_csms import FakeCsms, FakeOperator, never, raw_error, raw_result
+from trio_websocket import wrap_client_stream
 
 from conformance.config import RunConfig
 from conformance.deviations import from_mapping
 from conformance.operators import OperatorResult
 from conformance.runner import CaseResult, InProcessTarget, RunResult, progress_line, run_case, run_suite
 from conformance.scenario import Scenario, discover, load_scenario
+from conformance.simulator import OpenedTransport
 from conformance.states import BOOTED, boot_notification, status_all
 from conformance.steps import (
     Equals,
@@ -483,3 +485,38 @@ async def test_check_helpers(status: str) -> None:
         Operator.request("Reset", {"type": "Hard"}).describe()
         == 'OP: make the CSMS send Reset {type: "Hard"}'
     )
+
+
+async def test_an_already_open_connection_can_be_used_once(autojump_clock: trio.testing.MockClock) -> None:
+    fake = FakeCsms()
+    server_stream, client_stream = trio.testing.memory_stream_pair()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(fake.serve_stream, server_stream)
+        ws = await wrap_client_stream(
+            nursery,
+            client_stream,  # type: ignore[arg-type]
+            "localhost",
+            "/ocpp/CP-1",
+            subprotocols=["ocpp1.6"],
+        )
+
+        class Opened:
+            def __init__(self) -> None:
+                self.opened = OpenedTransport(ws)
+
+            def transport(self, config: RunConfig) -> OpenedTransport:
+                return self.opened
+
+            def describe(self) -> str:
+                return "given connection"
+
+        target = Opened()
+        case = await run_case(
+            SCENARIOS["TC_001_CSMS"], target=target, operator=FakeOperator(fake), config=RunConfig()
+        )
+        assert case.status == "pass", case.reason
+        case = await run_case(
+            SCENARIOS["TC_001_CSMS"], target=target, operator=FakeOperator(fake), config=RunConfig()
+        )
+        assert case.reason == "step 1 (setup): this run was given one open connection and cannot reconnect"
+        nursery.cancel_scope.cancel()

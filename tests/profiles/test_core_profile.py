@@ -327,3 +327,12 @@ async def test_configuration_snapshot_never_keeps_the_authorization_key() -> Non
 
 def test_fixed_clock_is_utc() -> None:
     assert FakeContext().utc_now().tzinfo is dt.UTC
+
+
+async def test_a_once_policy_set_again_applies_to_a_charger_that_booted_before() -> None:
+    ctx = await booted()
+    ctx.charger.boot_policy = BootPolicy.PENDING_ONCE
+    assert (await handle_incoming(ctx, "BootNotification", BOOT))["status"] == "Accepted"  # not armed
+    ctx.charger.boot_policy_armed = True  # what the operator API does when it sets the policy
+    assert (await handle_incoming(ctx, "BootNotification", BOOT))["status"] == "Pending"
+    assert (await handle_incoming(ctx, "BootNotification", BOOT))["status"] == "Accepted"

@@ -177,3 +177,17 @@ async def test_queries_read_back_a_charging_session(autojump_clock: trio.testing
         assert [t.id_tag for t in await csms.id_tags()] == ["TAG-1"]
         assert await csms.delete_id_tag("TAG-1")
         assert await csms.id_tags() == []
+
+
+async def test_setting_a_once_policy_rearms_it_for_chargers_that_booted(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    async with running() as csms:
+        ws = await csms.open_memory_connection("/ocpp/CP-1", ["ocpp1.6"])
+        assert (await rpc(ws, "1", "BootNotification", BOOT))[2]["status"] == "Accepted"
+        await csms.update_policy(boot="RejectedOnce")
+        assert (await rpc(ws, "2", "BootNotification", BOOT))[2]["status"] == "Rejected"
+        assert (await rpc(ws, "3", "BootNotification", BOOT))[2]["status"] == "Accepted"
+        await csms.set_charger_policy("CP-1", boot_policy="PendingOnce", heartbeat_interval=None)
+        assert (await rpc(ws, "4", "BootNotification", BOOT))[2]["status"] == "Pending"
+        assert (await rpc(ws, "5", "BootNotification", BOOT))[2]["status"] == "Accepted"

@@ -55,10 +55,11 @@ _EXTENDED_TRIGGER_ACTIONS = {
 async def boot_notification(ctx: ChargerContext, payload: Payload) -> Payload:
     charger = ctx.charger
     policy = charger.boot_policy or ctx.policy.boot
-    status = policy.answer(charger.registration)
+    status = policy.answer(charger.registration, armed=charger.boot_policy_armed)
     now = format_timestamp(ctx.utc_now())
     await ctx.run_store(lambda: ctx.store.record_boot(ctx.charger_id, payload, status, now))
     charger.registration = status
+    charger.boot_policy_armed = False
     if status == "Accepted":
         interval = charger.heartbeat_interval or ctx.policy.heartbeat_interval
     else:

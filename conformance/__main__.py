@@ -1,0 +1,7 @@
+"""``python -m conformance run|list …`` (the same commands as ``ocpp-trio conformance``)."""
+
+import sys
+
+from conformance.cli import main
+
+sys.exit(main())
