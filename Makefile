@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest clean
+.PHONY: run test lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ pytest: .make-stamp-test
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+# Load and latency, side by side with a central system built on the `ocpp` package (about 12 minutes;
+# wants a quiet machine). BENCH_ARGS="--quick" runs a tenth of the chargers as a harness check.
+bench: .make-stamp-test
+	$(BIN)/python benchmarks/frame_path_check.py
+	$(BIN)/python benchmarks/side_by_side.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .make-stamp-* .pytest_cache .mypy_cache .ruff_cache .hypothesis

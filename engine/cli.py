@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_conformance_commands(commands)
+    try:
+        from conformance.bench.cli import add_commands as add_bench_commands
+    except ImportError:
+        pass
+    else:
+        add_bench_commands(commands)
     return parser
 
 
