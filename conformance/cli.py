@@ -90,7 +90,9 @@ def add_subcommands(parser: argparse.ArgumentParser) -> None:
 
 def _selection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--profiles", action="append", help="comma-separated: core, aq1, … (default: every profile found)"
+        "--profiles",
+        action="append",
+        help="comma-separated: core, aq1, robustness, … (default: every profile found except robustness)",
     )
     parser.add_argument("--cases", action="append", help="comma-separated case ids: TC_001,TC_004_1,R-01")
 
@@ -107,7 +109,8 @@ def _fail(message: str) -> int:
 def _selected(args: argparse.Namespace) -> Any:
     from conformance.scenario import discover, select
 
-    return select(discover(), profiles=_split(args.profiles), cases=_split(args.cases))
+    # Opt-in profiles (robustness) are discovered, but select() only picks them when asked for by name.
+    return select(discover(include_opt_in=True), profiles=_split(args.profiles), cases=_split(args.cases))
 
 
 def command_list(args: argparse.Namespace) -> int:
@@ -118,7 +121,7 @@ def command_list(args: argparse.Namespace) -> int:
     except SelectionError as exc:
         return _fail(str(exc))
     for scenario in scenarios:
-        kind = " [reconstructed]" if scenario.kind == "reconstructed" else ""
+        kind = f" [{scenario.kind}]" if scenario.kind != "oca" else ""
         print(f"{scenario.id:<15} {scenario.profile:<6} §{scenario.section:<8} {scenario.title}{kind}")
         if args.steps:
             number = 0

@@ -125,6 +125,14 @@ class RunConfig:
     allow_unsolicited_calls: bool = False
     #: upper bound for a whole case, a safety net against a scenario that never ends
     case_timeout: float = 900.0
+    #: robustness rows: how long "no reply" must last before the connection is proven alive again
+    robustness_silence: float = 2.0
+    #: robustness rows: unparseable frames in a row after which the CSMS closes with 1008 (decision 4)
+    robustness_bad_frame_limit: int = 10
+    #: robustness rows: the CSMS's maximum message size; one character more must close with 1009
+    robustness_max_message_size: int = 1_048_576
+    #: robustness rows: the CSMS's handshake deadline (a handshake that never completes is closed then)
+    robustness_handshake_timeout: float = 10.0
 
     def __post_init__(self) -> None:
         if not self.charger_id:
@@ -133,10 +141,20 @@ class RunConfig:
             raise RunConfigError("connector_id must be at least 1")
         if self.number_of_connectors < self.connector_id:
             raise RunConfigError("number_of_connectors must be at least connector_id")
-        for name in ("response_timeout", "call_window", "case_timeout"):
+        for name in (
+            "response_timeout",
+            "call_window",
+            "case_timeout",
+            "robustness_silence",
+            "robustness_handshake_timeout",
+        ):
             value = getattr(self, name)
             if not math.isfinite(value) or value <= 0:
                 raise RunConfigError(f"{name} must be a positive number of seconds")
+        if self.robustness_bad_frame_limit < 1 or self.robustness_max_message_size < 1:
+            raise RunConfigError(
+                "robustness_bad_frame_limit and robustness_max_message_size must be at least 1"
+            )
         for name in ("connection_timeout", "max_boot_retry_wait", "boot_retry_when_zero"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:

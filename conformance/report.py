@@ -6,6 +6,8 @@ Sections, in every human format:
 2. the certification profiles (Core, Firmware Management, Local Auth List Management, Reservation, Smart
    Charging, Remote Trigger, Security): Pass / Fail / Incomplete / Not run, with counts;
 3. the additional question AQ-1, answered from the reconstructed Pending and Rejected boot cases;
+   then, when its rows ran, the Robustness profile (the project's bad-input catalogue, NOT an OCA
+   certification profile): its verdict and, per row, the input, the expected and the actual reaction;
 4. the "Performance Measurement Result": OCPP response time and Response time Authorize, min / max /
    average in seconds, measured on the charger side from "CALL fully sent" to "answer received"
    (octt-csms-cases.md §8; informational, no threshold);
@@ -27,12 +29,16 @@ from pathlib import Path
 from typing import Any
 
 from conformance.runner import CaseResult, RunResult
-from conformance.scenario import AQ1, CERTIFICATION_PROFILES, ProfileInfo
+from conformance.scenario import AQ1, CERTIFICATION_PROFILES, ROBUSTNESS, ProfileInfo
 from conformance.simulator import Timing
 
 REPORT_FORMAT = "ocpp-trio-conformance-report"
 REPORT_VERSION = 1
 
+ROBUSTNESS_NOTE = (
+    "Not an OCA certification profile: the project's bad-input catalogue (ocpp16-rules.md §10) sent to "
+    "the CSMS, each row with its exact expected reaction."
+)
 AQ1_QUESTION = (
     "Can your CSMS be configured to first respond to a BootNotificationRequest "
     "with status Pending or Rejected?"
@@ -97,6 +103,15 @@ def _profile_row(info: ProfileInfo, cases: Sequence[CaseResult]) -> ProfileRow:
     else:
         verdict = "Pass"
     return ProfileRow(info.name, info.key, verdict, len(cases), passed, failed, deviations, info.oca_cases)
+
+
+def robustness_row(run: RunResult) -> ProfileRow:
+    """The Robustness profile's summary row (``Not run`` when no row ran)."""
+    return _profile_row(ROBUSTNESS, robustness_cases(run))
+
+
+def robustness_cases(run: RunResult) -> list[CaseResult]:
+    return [c for c in run.cases if c.scenario.profile_key == ROBUSTNESS.key]
 
 
 def aq1_answer(run: RunResult) -> Aq1Answer:
@@ -178,6 +193,20 @@ def report_data(run: RunResult, *, frames: bool = True) -> dict[str, Any]:
         },
         "profiles": [asdict(row) for row in profile_rows(run)],
         "aq1": {"question": AQ1_QUESTION, **asdict(aq1_answer(run))},
+        "robustness": {
+            "note": ROBUSTNESS_NOTE,
+            **asdict(robustness_row(run)),
+            "rows": [
+                {
+                    "id": c.scenario.id,
+                    "input": c.scenario.title,
+                    "expected": c.expected,
+                    "actual": c.actual,
+                    "status": c.status,
+                }
+                for c in robustness_cases(run)
+            ],
+        },
         "performance": [asdict(row) for row in performance(run)],
         "performanceByAction": [asdict(row) for row in performance_by_action(run)],
         "cases": [_case_data(case, frames=frames) for case in run.cases],
@@ -197,6 +226,8 @@ def _case_data(case: CaseResult, *, frames: bool) -> dict[str, Any]:
         "seconds": round(case.seconds, 6),
         "deviation": case.deviation,
         "warnings": case.warnings,
+        "expected": case.expected,
+        "actual": case.actual,
         "steps": [
             {
                 "index": step.index,
@@ -260,6 +291,21 @@ def render_markdown(run: RunResult) -> str:
     )
     lines += ["", "## Additional questions", ""]
     lines += _table(["Question", "", "Answer", "Based on"], [("AQ-1", AQ1_QUESTION, aq1.answer, aq1.detail)])
+    if robustness_cases(run):
+        rob = robustness_row(run)
+        lines += ["", "## Robustness (not an OCA certification profile)", "", ROBUSTNESS_NOTE, ""]
+        lines += _table(
+            ["Profile", "Result", "Passed", "Failed", "Known deviations", "Rows run"],
+            [(rob.name, rob.verdict, rob.passed, rob.failed, rob.deviations, rob.run)],
+        )
+        lines.append("")
+        lines += _table(
+            ["Row", "Input", "Expected", "Actual", "Result"],
+            [
+                (c.scenario.id, c.scenario.title, c.expected, c.actual, STATUS_WORDS[c.status])
+                for c in robustness_cases(run)
+            ],
+        )
     lines += ["", "## Performance Measurement Result", ""]
     lines += _table(
         ["Parameter", "Samples", "Min (s)", "Max (s)", "Average (s)"],
@@ -332,11 +378,15 @@ padding:0 1rem;color:#1d2329;line-height:1.4}
 h1{margin-bottom:.2rem}h2{margin-top:2rem;border-bottom:2px solid #d7dde3;padding-bottom:.2rem}
 table{border-collapse:collapse;width:100%;margin:.5rem 0;font-size:.92rem}
 th,td{border:1px solid #d7dde3;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#eef1f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#eef1f4;white-space:nowrap}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+table.summary{width:auto;min-width:50%}table.summary th{font-weight:600;padding-right:2rem}
 .pass{color:#11692b;font-weight:600}.fail,.error{color:#b3261e;font-weight:600}
 .deviation,.unexpected_pass,.incomplete{color:#8a5a00;font-weight:600}.notrun{color:#6b7580}
 details{margin:.3rem 0}summary{cursor:pointer}pre{background:#f6f8fa;padding:.5rem;overflow-x:auto;
 font-size:.8rem;white-space:pre-wrap;word-break:break-all}.muted{color:#6b7580}
+details.case[open]{margin:.6rem 0}.case-body{border-left:3px solid #d7dde3;margin:.2rem 0 0 .3rem;
+padding:.1rem 0 .1rem .8rem}td.key{white-space:nowrap}
+details.frames>summary{font-size:.85rem;color:#6b7580}td>a{white-space:nowrap}
 """
 
 
@@ -344,15 +394,42 @@ def _h(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    head = "".join(f"<th>{_h(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(rows_cell for rows_cell in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _html_table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Iterable[int] = ()) -> str:
+    """A table; ``headers`` are plain text (``numeric``: indexes of right-aligned columns), ``rows`` hold
+    rendered cells (:func:`_td`)."""
+    right = set(numeric)
+    head = "".join(
+        f'<th class="num">{_h(h)}</th>' if index in right else f"<th>{_h(h)}</th>"
+        for index, h in enumerate(headers)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{_html_rows(rows)}</tbody></table>"
+
+
+def _html_rows(rows: Iterable[Sequence[str]]) -> str:
+    return "".join("<tr>" + "".join(row) + "</tr>" for row in rows)
+
+
+def _summary_table(rows: Iterable[tuple[str, str]]) -> str:
+    """The header block: one row per fact, the label as a row header (no empty column headers)."""
+    body = _html_rows((f'<th scope="row">{_h(label)}</th>', cell) for label, cell in rows)
+    return f'<table class="summary"><tbody>{body}</tbody></table>'
 
 
 def _td(text: Any, cls: str = "") -> str:
     attr = f' class="{cls}"' if cls else ""
     return f"<td{attr}>{_h(text)}</td>"
+
+
+def _aq1_table(aq1: Aq1Answer) -> str:
+    """The AQ-1 table; its "Question" header spans the id and the text."""
+    head = '<th colspan="2">Question</th><th>Answer</th><th>Based on</th>'
+    row = (
+        _td("AQ-1", "key"),
+        _td(AQ1_QUESTION),
+        _td(aq1.answer, {"Yes": "pass", "No": "fail"}.get(aq1.answer, "notrun")),
+        _td(aq1.detail),
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{_html_rows([row])}</tbody></table>"
 
 
 def _verdict_class(verdict: str) -> str:
@@ -369,16 +446,15 @@ def render_html(run: RunResult) -> str:
         f"<style>{_CSS}</style></head><body>",
         "<h1>Abstract of the Test Report</h1>",
         f'<p class="muted">OCPP 1.6-J Central System — {_h(run.tool)}</p>',
-        _html_table(
-            ["", ""],
+        _summary_table(
             [
-                (_td("System under test"), _td(run.target)),
-                (_td("Charge point id"), _td(run.config.charger_id)),
-                (_td("Operator adapter"), _td(run.operator)),
-                (_td("Started"), _td(run.started_at)),
-                (_td("Duration"), _td(f"{run.seconds:.2f} s")),
-                (_td("Result"), _td("PASS" if run.ok else "FAIL", "pass" if run.ok else "fail")),
-            ],
+                ("System under test", _td(run.target)),
+                ("Charge point id", _td(run.config.charger_id)),
+                ("Operator adapter", _td(run.operator)),
+                ("Started", _td(run.started_at)),
+                ("Duration", _td(f"{run.seconds:.2f} s")),
+                ("Result", _td("PASS" if run.ok else "FAIL", "pass" if run.ok else "fail")),
+            ]
         ),
         "<h2>Certification profiles</h2>",
         _html_table(
@@ -394,19 +470,11 @@ def render_html(run: RunResult) -> str:
                 )
                 for r in profile_rows(run)
             ],
+            numeric=(2, 3, 4, 5),
         ),
         "<h2>Additional questions</h2>",
-        _html_table(
-            ["Question", "", "Answer", "Based on"],
-            [
-                (
-                    _td("AQ-1"),
-                    _td(AQ1_QUESTION),
-                    _td(aq1.answer, {"Yes": "pass", "No": "fail"}.get(aq1.answer, "notrun")),
-                    _td(aq1.detail),
-                )
-            ],
-        ),
+        _aq1_table(aq1),
+        _robustness_html(run),
         "<h2>Performance Measurement Result</h2>",
         _html_table(
             ["Parameter", "Samples", "Min (s)", "Max (s)", "Average (s)"],
@@ -420,6 +488,7 @@ def render_html(run: RunResult) -> str:
                 )
                 for s in performance(run)
             ],
+            numeric=(1, 2, 3, 4),
         ),
         '<p class="muted">Measured by the simulated charge point from "CALL sent" to "answer received"; '
         "informational.</p>",
@@ -436,6 +505,7 @@ def render_html(run: RunResult) -> str:
                 )
                 for s in performance_by_action(run)
             ],
+            numeric=(1, 2, 3, 4),
         ),
         "</details>",
         "<h2>Test cases</h2>",
@@ -452,6 +522,7 @@ def render_html(run: RunResult) -> str:
                 )
                 for c in run.cases
             ],
+            numeric=(4,),
         ),
         "<h2>Case details</h2>",
     ]
@@ -461,11 +532,47 @@ def render_html(run: RunResult) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _robustness_html(run: RunResult) -> str:
+    """The Robustness section; empty when no robustness row ran (reports of OCA runs are unchanged)."""
+    cases = robustness_cases(run)
+    if not cases:
+        return ""
+    rob = robustness_row(run)
+    summary = _html_table(
+        ["Profile", "Result", "Passed", "Failed", "Known deviations", "Rows run"],
+        [
+            (
+                _td(rob.name),
+                _td(rob.verdict, _verdict_class(rob.verdict)),
+                _td(rob.passed, "num"),
+                _td(rob.failed, "num"),
+                _td(rob.deviations, "num"),
+                _td(rob.run, "num"),
+            )
+        ],
+    )
+    rows = _html_table(
+        ["Row", "Input", "Expected", "Actual", "Result"],
+        [
+            (
+                f'<td><a href="#{_h(c.scenario.id)}">{_h(c.scenario.id)}</a></td>',
+                _td(c.scenario.title),
+                _td(c.expected),
+                _td(c.actual),
+                _td(STATUS_WORDS[c.status], c.status),
+            )
+            for c in cases
+        ],
+    )
+    heading = "<h2>Robustness (not an OCA certification profile)</h2>"
+    return f'{heading}<p class="muted">{_h(ROBUSTNESS_NOTE)}</p>{summary}{rows}'
+
+
 def _html_case(case: CaseResult) -> str:
     scenario = case.scenario
     opened = " open" if case.status in ("fail", "error") else ""
     head = (
-        f'<details id="{_h(scenario.id)}"{opened}><summary><span class="{case.status}">'
+        f'<details class="case" id="{_h(scenario.id)}"{opened}><summary><span class="{case.status}">'
         f"{_h(STATUS_WORDS[case.status])}</span> {_h(scenario.id)} {_h(scenario.title)} "
         f'<span class="muted">({_h(scenario.profile)}, §{_h(scenario.section)}, {case.seconds:.2f} s)</span>'
         "</summary>"
@@ -489,26 +596,37 @@ def _html_case(case: CaseResult) -> str:
                 )
                 for s in case.steps
             ],
+            numeric=(0, 5),
         )
     )
     if case.frames:
         log = "\n".join(f"{f.at:12.3f} {'→' if f.direction == 'sent' else '←'} {f.text}" for f in case.frames)
-        body.append(f"<details><summary>Frames ({len(case.frames)})</summary><pre>{_h(log)}</pre></details>")
-    return head + "".join(body) + "</details>"
+        body.append(
+            f'<details class="frames"><summary>Frames ({len(case.frames)})</summary>'
+            f"<pre>{_h(log)}</pre></details>"
+        )
+    return head + '<div class="case-body">' + "".join(body) + "</div></details>"
 
 
 # ------------------------------------------------------------------------------------------------ JUnit
 
 
 def render_junit(run: RunResult) -> str:
-    """JUnit XML: one testsuite per profile, one testcase per case. A known deviation is ``skipped``."""
+    """JUnit XML: one testsuite per profile, one testcase per case. A known deviation is ``skipped``. The
+    Robustness suite is named "Robustness (not an OCA certification profile)"; its cases carry the
+    expected and the actual reaction in ``system-out``."""
     root = ET.Element("testsuites", name="ocpp-trio conformance")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     profiles: dict[str, list[CaseResult]] = {}
     for case in run.cases:
         profiles.setdefault(case.scenario.profile, []).append(case)
     for profile, cases in profiles.items():
-        suite = ET.SubElement(root, "testsuite", name=profile, timestamp=run.started_at, hostname=run.target)
+        suite_name = (
+            f"{profile} (not an OCA certification profile)" if profile == ROBUSTNESS.name else profile
+        )
+        suite = ET.SubElement(
+            root, "testsuite", name=suite_name, timestamp=run.started_at, hostname=run.target
+        )
         failures = errors = skipped = 0
         for case in cases:
             element = ET.SubElement(
@@ -535,6 +653,8 @@ def render_junit(run: RunResult) -> str:
                 skipped += 1
                 ET.SubElement(element, "skipped", message=f"known deviation: {case.deviation}: {case.reason}")
             out = steps_text
+            if case.expected:
+                out = f"expected: {case.expected}\nactual: {case.actual}\n" + out
             if case.status == "unexpected_pass":
                 out = f"listed as a known deviation ({case.deviation}) but passed\n" + out
             if case.warnings:

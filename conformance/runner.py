@@ -18,6 +18,7 @@ is ``trio.current_time()``, so a run under ``trio.testing.MockClock`` is exact a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import urllib.parse
 from collections.abc import Callable, Sequence
@@ -25,14 +26,17 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+import h11
 import trio
 import trio.lowlevel
+import wsproto.utilities
 
 from conformance.config import RunConfig
 from conformance.deviations import Deviations
 from conformance.operators import OperatorAdapter, OperatorError, OperatorResult
 from conformance.scenario import Scenario
 from conformance.simulator import (
+    SUBPROTOCOL,
     ChargePoint,
     Closed,
     ConnectError,
@@ -51,6 +55,7 @@ from conformance.simulator import (
 from conformance.steps import (
     MISSING,
     Context,
+    CustomStep,
     Disconnect,
     Expand,
     ExpectCall,
@@ -64,6 +69,7 @@ from conformance.steps import (
     ScenarioValueError,
     Send,
     Step,
+    StepFailure,
     Wait,
     lookup,
     resolve,
@@ -121,6 +127,21 @@ class CaseResult:
     def raw_passed(self) -> bool:
         """Passed, whatever the deviations file says."""
         return self.status in ("pass", "unexpected_pass")
+
+    @property
+    def expected(self) -> str:
+        """The reaction the case expects, for cases that declare one (robustness rows); else ``""``."""
+        return self.scenario.expected
+
+    @property
+    def actual(self) -> str:
+        """What the CSMS did: the first failure, or the detail of the case's last step when it passed."""
+        if not self.raw_passed:
+            return self.reason
+        details = [step.detail for step in self.steps if step.phase == "case" and step.detail]
+        if len(details) > 1:
+            return f"{len(details)} steps as expected; the last: {details[-1]}"
+        return details[-1] if details else ""
 
 
 @dataclass
@@ -205,11 +226,9 @@ class InProcessTarget:
 # ------------------------------------------------------------------------------------------------ running
 
 
-class _StepFailed(Exception):
+class _StepFailed(StepFailure):
     def __init__(self, reason: str, status: StepStatus = "fail"):
-        self.reason = reason
-        self.status = status
-        super().__init__(reason)
+        super().__init__(reason, status)
 
 
 class _CaseRun:
@@ -223,6 +242,9 @@ class _CaseRun:
     ):
         self.scenario = scenario
         self.operator = operator
+        if scenario.charger_suffix:
+            # Robustness rows run as an identity of their own, so they cannot disturb other cases.
+            config = dataclasses.replace(config, charger_id=config.charger_id + scenario.charger_suffix)
         self.config = config
         self.schemas = schemas
         self.transport = target.transport(config)
@@ -240,15 +262,29 @@ class _CaseRun:
     async def connect(self) -> None:
         stack = AsyncExitStack()
         try:
-            self.cp = await stack.enter_async_context(
-                open_charge_point(
-                    self.transport, schemas=self.schemas, response_timeout=self.config.response_timeout
+            try:
+                self.cp = await stack.enter_async_context(
+                    open_charge_point(
+                        self.transport, schemas=self.schemas, response_timeout=self.config.response_timeout
+                    )
                 )
-            )
+            except* (h11.LocalProtocolError, wsproto.utilities.LocalProtocolError) as group:
+                # trio-websocket cannot even reject an invalid handshake answer (a subprotocol we did
+                # not offer, a bad accept token): its reader fails inside its nursery. A broken CSMS
+                # fails the step; it must not crash the run.
+                where = self.transport.describe()
+                reason = _protocol_error(group)
+                raise ConnectError(f"websocket handshake with {where} failed: {reason}") from None
         except BaseException:
             await stack.aclose()
             raise
         self._stack = stack
+        selected = self.cp.ws.subprotocol
+        if selected != SUBPROTOCOL:
+            # The CSMS must select one of the offered subprotocols (RFC 6455 §4.1, OCPP-J §3.1); with
+            # none selected this is not an OCPP 1.6 connection.
+            what = "no subprotocol" if selected is None else f"subprotocol {selected!r}"
+            raise _StepFailed(f"the CSMS selected {what}; the charger offered only {SUBPROTOCOL}")
 
     async def disconnect(self) -> None:
         stack, cp = self._stack, self.cp
@@ -306,7 +342,7 @@ class _CaseRun:
 
     async def _run_case_steps(self) -> None:
         ok = await self._run_operator_actions(self.scenario.setup, "setup")
-        if ok:
+        if ok and self.scenario.connect:
             ok = await self._run_steps([_Connect()], "setup")
         for state in self.scenario.states:
             if ok:
@@ -387,8 +423,8 @@ class _CaseRun:
         reason = ""
         try:
             detail = await self._execute(step, warnings)
-        except _StepFailed as exc:
-            status, reason = exc.status, exc.reason
+        except StepFailure as exc:
+            status, reason = ("error" if exc.status == "error" else "fail"), exc.reason
         except (ScenarioError, ScenarioValueError) as exc:
             status, reason = "error", f"suite error: {exc}"
         except ConnectError as exc:
@@ -435,6 +471,8 @@ class _CaseRun:
             return f"connected to {self.transport.describe()}"
         if isinstance(step, _EndOfCase):
             return await self._end_of_case(warnings)
+        if isinstance(step, CustomStep):
+            return await step.execute(self, warnings)
         raise ScenarioError(f"unknown step type {type(step).__name__}")  # pragma: no cover
 
     async def _send(self, step: Send, warnings: list[str]) -> str:
@@ -667,6 +705,20 @@ class _EndOfCase(Step):
         return "no unexpected CALLs or invalid frames from the CSMS"
 
 
+def _protocol_error(group: BaseExceptionGroup[Exception]) -> str:
+    """Why the websocket library could not even reject a handshake answer: wsproto's complaint
+    ("unrecognized subprotocol ocpp2.0.1") is the context of the error trio-websocket then ran into."""
+    error: BaseException = group.exceptions[0]
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, wsproto.utilities.RemoteProtocolError):
+            return f"invalid handshake answer: {seen}"
+        seen = seen.__context__
+    return f"invalid handshake answer: {error}"
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -719,7 +771,9 @@ PROGRESS_WORDS: dict[str, str] = {
 def progress_line(case: CaseResult) -> str:
     """``PASS TC_001_CSMS Cold Boot Charge Point (0.41 s)``, plus the reason when it did not pass."""
     line = f"{PROGRESS_WORDS[case.status]} {case.scenario.id} {case.scenario.title} ({case.seconds:.2f} s)"
-    if case.status in ("fail", "error", "deviation") and case.reason:
+    if case.expected:
+        line += f" — expected: {case.expected}; got: {case.actual or '-'}"
+    elif case.status in ("fail", "error", "deviation") and case.reason:
         line += f" — {case.reason}"
     if case.status in ("deviation", "unexpected_pass") and case.deviation:
         line += f" [known deviation: {case.deviation}]"

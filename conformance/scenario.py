@@ -12,6 +12,16 @@ A scenario module declares (see ``conformance/README.md`` "Writing a case")::
     TEARDOWN = [Operator.set_boot_policy(None)]           # optional: always run afterwards
     KIND = "oca"                        # or "reconstructed" (not OCA text, not a certification criterion)
     SOURCE = "Tbl 132"                  # optional provenance
+    CHARGER_SUFFIX = "-RB1"             # optional: run as <configured charger id><suffix>
+    CONNECT = False                     # optional: the steps open their own connections (raw probes)
+    EXPECTED = "HTTP 400, no upgrade"   # optional: the expected reaction, shown with the actual one
+
+A module may instead declare several cases: ``SCENARIOS = [declare(__name__, ID=…, …), …]`` (the
+robustness profile has one module per group of catalogue rows).
+
+Profiles marked ``opt_in`` (Robustness) are only discovered with ``include_opt_in=True`` and only
+selected by name (``--profiles robustness`` or their case ids), never by default: they send a CSMS
+garbage on purpose.
 
 :func:`load_scenario` checks the declaration when the module is discovered (an unknown action, a CP
 message in an expect step, a missing field), so a broken case fails ``conformance list`` and the test
@@ -45,6 +55,8 @@ class ProfileInfo:
     key: str
     oca_cases: int
     certification: bool = True
+    #: run only when asked for by name (not part of a default run)
+    opt_in: bool = False
 
 
 CERTIFICATION_PROFILES: tuple[ProfileInfo, ...] = (
@@ -57,7 +69,9 @@ CERTIFICATION_PROFILES: tuple[ProfileInfo, ...] = (
     ProfileInfo("Security", "security", 15),
 )
 AQ1 = ProfileInfo("AQ-1", "aq1", 2, certification=False)
-ALL_PROFILES: tuple[ProfileInfo, ...] = (*CERTIFICATION_PROFILES, AQ1)
+#: the project's bad-input catalogue (ocpp16-rules.md §10) sent to the CSMS: not an OCA profile
+ROBUSTNESS = ProfileInfo("Robustness", "robustness", 0, certification=False, opt_in=True)
+ALL_PROFILES: tuple[ProfileInfo, ...] = (*CERTIFICATION_PROFILES, AQ1, ROBUSTNESS)
 
 
 def profile_info(name: str) -> ProfileInfo | None:
@@ -88,9 +102,15 @@ class Scenario:
     before: tuple[State, ...]
     setup: tuple[OperatorAction, ...] = ()
     teardown: tuple[OperatorAction, ...] = ()
-    kind: Literal["oca", "reconstructed"] = "oca"
+    kind: Literal["oca", "reconstructed", "catalogue"] = "oca"
     source: str = ""
     module: str = ""
+    #: the case runs as ``<configured charger id><charger_suffix>`` (robustness groups)
+    charger_suffix: str = ""
+    #: False: the runner opens no connection; the steps open their own (raw probes)
+    connect: bool = True
+    #: the expected reaction in words, reported next to the actual one (robustness rows)
+    expected: str = ""
 
     @property
     def short_id(self) -> str:
@@ -116,6 +136,15 @@ class Scenario:
 _REQUIRED = ("ID", "TITLE", "PROFILE", "SECTION", "STEPS")
 
 
+def declare(module_name: str, **attributes: Any) -> ModuleType:
+    """A case declared in code, for modules that declare several (``SCENARIOS = [declare(__name__, ID=…,
+    TITLE=…, …), …]``); the attributes are those of a scenario module."""
+    declaration = ModuleType(f"{module_name}:{attributes.get('ID', '?')}")
+    for key, value in attributes.items():
+        setattr(declaration, key, value)
+    return declaration
+
+
 def load_scenario(module: ModuleType) -> Scenario:
     """The :class:`Scenario` a module declares; raises :class:`ScenarioDefinitionError`."""
     name = module.__name__
@@ -134,11 +163,18 @@ def load_scenario(module: ModuleType) -> Scenario:
     teardown = _operator_actions(name, "TEARDOWN", getattr(module, "TEARDOWN", ()))
     kind_value = getattr(module, "KIND", "oca")
     if kind_value == "oca":
-        kind: Literal["oca", "reconstructed"] = "oca"
+        kind: Literal["oca", "reconstructed", "catalogue"] = "oca"
     elif kind_value == "reconstructed":
         kind = "reconstructed"
+    elif kind_value == "catalogue":
+        kind = "catalogue"
     else:
-        raise ScenarioDefinitionError(f"{name}: KIND must be 'oca' or 'reconstructed'")
+        raise ScenarioDefinitionError(f"{name}: KIND must be 'oca', 'reconstructed' or 'catalogue'")
+    suffix = getattr(module, "CHARGER_SUFFIX", "")
+    connect = getattr(module, "CONNECT", True)
+    expected = getattr(module, "EXPECTED", "")
+    if not isinstance(suffix, str) or not isinstance(expected, str) or not isinstance(connect, bool):
+        raise ScenarioDefinitionError(f"{name}: CHARGER_SUFFIX/EXPECTED must be strings, CONNECT a bool")
     problems = [problem for step in steps for problem in step.definition_problems()]
     for state in expand_states(before):
         problems += [problem for step in state.steps for problem in step.definition_problems()]
@@ -156,6 +192,9 @@ def load_scenario(module: ModuleType) -> Scenario:
         kind=kind,
         source=str(getattr(module, "SOURCE", "")),
         module=name,
+        charger_suffix=suffix,
+        connect=connect,
+        expected=expected,
     )
 
 
@@ -193,9 +232,10 @@ def _operator_actions(name: str, attr: str, value: Any) -> list[OperatorAction]:
 SCENARIO_PACKAGE = "conformance.scenarios"
 
 
-def discover(package: str = SCENARIO_PACKAGE) -> list[Scenario]:
-    """Every scenario module under ``package`` (any depth), in catalogue order. Modules without ``ID``
-    (helpers) are skipped; a duplicate id is an error."""
+def discover(package: str = SCENARIO_PACKAGE, *, include_opt_in: bool = False) -> list[Scenario]:
+    """Every scenario module under ``package`` (any depth), in catalogue order. Modules without ``ID`` or
+    ``SCENARIOS`` (helpers) are skipped; a duplicate id is an error. Cases of opt-in profiles
+    (Robustness) only with ``include_opt_in``."""
     root = importlib.import_module(package)
     scenarios: list[Scenario] = []
     seen: dict[str, str] = {}
@@ -203,16 +243,29 @@ def discover(package: str = SCENARIO_PACKAGE) -> list[Scenario]:
         if info.ispkg:
             continue
         module = importlib.import_module(info.name)
-        if not hasattr(module, "ID"):
+        declared = getattr(module, "SCENARIOS", None)
+        if declared is not None:
+            if not isinstance(declared, list | tuple) or not all(isinstance(d, ModuleType) for d in declared):
+                raise ScenarioDefinitionError(f"{info.name}: SCENARIOS must be a list of declare() results")
+            found = [load_scenario(declaration) for declaration in declared]
+        elif hasattr(module, "ID"):
+            found = [load_scenario(module)]
+        else:
             continue
-        scenario = load_scenario(module)
-        if scenario.id in seen:
-            raise ScenarioDefinitionError(
-                f"{info.name}: ID {scenario.id} already declared by {seen[scenario.id]}"
-            )
-        seen[scenario.id] = info.name
-        scenarios.append(scenario)
+        for scenario in found:
+            if scenario.id in seen:
+                raise ScenarioDefinitionError(
+                    f"{info.name}: ID {scenario.id} already declared by {seen[scenario.id]}"
+                )
+            seen[scenario.id] = info.name
+            if include_opt_in or not _opt_in(scenario):
+                scenarios.append(scenario)
     return sorted(scenarios, key=catalogue_order)
+
+
+def _opt_in(scenario: Scenario) -> bool:
+    info = profile_info(scenario.profile)
+    return info is not None and info.opt_in
 
 
 def catalogue_order(scenario: Scenario) -> tuple[int, list[Any]]:
@@ -248,7 +301,8 @@ def select(
     profiles: Iterable[str] | None = None,
     cases: Iterable[str] | None = None,
 ) -> list[Scenario]:
-    """The scenarios of the given profiles and/or case ids (both: the union), in catalogue order."""
+    """The scenarios of the given profiles and/or case ids (both: the union), in catalogue order. With
+    neither: every scenario except those of opt-in profiles (Robustness)."""
     profile_keys: set[str] = set()
     for name in profiles or ():
         info = profile_info(name)
@@ -264,5 +318,5 @@ def select(
             raise SelectionError(f"unknown case {case!r}; `conformance list` shows the cases")
         wanted_ids.add(case_id)
     if not profile_keys and not wanted_ids:
-        return list(scenarios)
+        return [s for s in scenarios if not _opt_in(s)]
     return [s for s in scenarios if s.profile_key in profile_keys or s.id in wanted_ids]

@@ -52,6 +52,16 @@ class ScenarioValueError(LookupError):
     """A reference could not be resolved (a value never captured, a config field that does not exist)."""
 
 
+class StepFailure(Exception):
+    """A step found the CSMS not doing what the case expects; ``reason`` says what it did instead. Raised
+    by :class:`CustomStep` implementations (the runner's own steps raise a subclass)."""
+
+    def __init__(self, reason: str, status: str = "fail"):
+        self.reason = reason
+        self.status = status
+        super().__init__(reason)
+
+
 @dataclass
 class Context:
     """What a running case knows: the run configuration and the values captured so far."""
@@ -549,6 +559,16 @@ class Expand(Step):
 
     def describe(self) -> str:
         return self.text
+
+
+class CustomStep(Step):
+    """A step that runs itself (the robustness probes of :mod:`conformance.raw_steps`): the runner calls
+    :meth:`execute` with itself as ``host`` (see ``conformance.raw_steps.StepHost`` for what a host
+    offers). It returns the detail the report shows, raises :class:`StepFailure` when the CSMS does not
+    do what it expects, and never leaves a connection open."""
+
+    @abc.abstractmethod
+    async def execute(self, host: Any, warnings: list[str]) -> str: ...
 
 
 def flatten(items: Sequence[Step | Sequence[Step]]) -> list[Step]:

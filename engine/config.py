@@ -61,6 +61,8 @@ class ServerConfig:
     bad_frame_limit: int = 10
     max_queued_calls: int = 16
     max_concurrent_handlers: int = 32
+    #: received CALLs waiting for a handler slot; more closes the connection with 1008
+    max_queued_incoming: int = 64
     close_timeout: float = 5.0
 
     def __post_init__(self) -> None:
@@ -73,8 +75,9 @@ class ServerConfig:
         for name in ("max_message_size", "bad_frame_limit", "max_concurrent_handlers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"[server] {name} must be at least 1")
-        if self.max_queued_calls < 0:
-            raise ConfigError("[server] max_queued_calls must not be negative")
+        for name in ("max_queued_calls", "max_queued_incoming"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"[server] {name} must not be negative")
         for name in ("handshake_timeout", "pong_timeout", "response_timeout", "close_timeout"):
             _check_positive(f"[server] {name}", getattr(self, name))
         if not math.isfinite(self.ping_interval) or self.ping_interval < 0:

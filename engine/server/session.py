@@ -8,9 +8,10 @@ A session owns one nursery with
   waits for a handler, so answers to our own CALLs keep flowing while handlers run (the mobilityhouse
   #130 deadlock cannot happen: a handler may ``await ctx.call()`` to the same charger);
 - one **handler task** per received CALL (design-models principle 2), at most ``max_concurrent_handlers``
-  at a time. A CALL beyond that is answered ``InternalError`` "busy" straight away rather than queued: the
-  reader must keep reading, a well-behaved charger has one CALL in flight (J §4.1.1), and an InternalError
-  is not cached, so the charger's retry runs normally once the burst is over;
+  at a time. CALLs beyond that wait in a FIFO backlog (the reader never waits for it, so answers to our
+  own CALLs keep flowing) and start as handlers finish, so a burst is answered in order (rules catalogue
+  #66). A charger that piles up more than ``max_queued_incoming`` waiting CALLs ignores J §4.1.1 on a
+  scale no charger needs: the connection is closed with 1008 (decision 10, bounded per-charger queues);
 - a **ping** task: a ping every ``ping_interval``; no pong within ``pong_timeout`` closes with 1011, the
   code the ``websockets`` library uses for a keepalive timeout (the peer is presumed dead; 1001 would claim
   *we* are going away). A peer that stops reading also ends here, because the ping cannot be sent.
@@ -29,6 +30,7 @@ data"), 1008 when the core asks (bad frames), 1011 for a ping timeout or an inte
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
@@ -74,6 +76,7 @@ T = TypeVar("T")
 NORMAL_CLOSURE = 1000
 GOING_AWAY = 1001
 UNSUPPORTED_DATA = 1003
+POLICY_VIOLATION = 1008
 INTERNAL_ERROR = 1011
 
 
@@ -184,6 +187,7 @@ class Session:
         self._callers = 0  # the caller holding _call_lock plus those queued behind it
         self._waiter: _Waiter | None = None
         self._active_handlers = 0
+        self._backlog: collections.deque[CallReceived] = collections.deque()
         self._stop = trio.Event()
         self._offline_detail: str | None = None
         self._close_code: int | None = None
@@ -429,10 +433,16 @@ class Session:
 
     async def _dispatch(self, event: CallReceived) -> None:
         if self._active_handlers >= self._limits.max_concurrent_handlers:
-            description = f"busy: {self._active_handlers} CALLs in progress"
-            self._log_callerror(ErrorCode.INTERNAL_ERROR, event.action, event.unique_id, description)
-            await self._send(self._conn.reply_error(event.unique_id, ErrorCode.INTERNAL_ERROR, description))
+            if len(self._backlog) >= self._limits.max_queued_incoming:
+                reason = f"more than {len(self._backlog)} CALLs waiting for an answer"
+                logger.warning("%s %s; closing %d", self._charger_id, reason, POLICY_VIOLATION)
+                self.request_close(POLICY_VIOLATION, reason)
+                return
+            self._backlog.append(event)
             return
+        self._start_handler(event)
+
+    def _start_handler(self, event: CallReceived) -> None:
         assert self._nursery is not None
         self._active_handlers += 1
         self._nursery.start_soon(
@@ -446,6 +456,8 @@ class Session:
             self._services.publish(MessageReceived(self._charger_id, event.action, event.payload, result))
         finally:
             self._active_handlers -= 1
+            if self._backlog and self._offline_detail is None:
+                self._start_handler(self._backlog.popleft())
 
     async def _answer(self, event: CallReceived) -> tuple[str, Payload | None]:
         """The reply text, and the CALLRESULT payload (None when the reply is a CALLERROR)."""

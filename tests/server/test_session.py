@@ -212,25 +212,42 @@ async def test_retry_after_reconnect_is_recognised(autojump_clock: trio.testing.
     assert runs == 1
 
 
-async def test_busy_beyond_max_concurrent_handlers(
-    autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
+async def test_calls_beyond_max_concurrent_handlers_wait_and_are_answered_in_order(
+    autojump_clock: trio.testing.MockClock,
 ) -> None:
+    release = trio.Event()
+    started: list[str] = []
+
+    async def slow(ctx: ChargerContext, payload: Payload) -> Payload:
+        started.append(payload["vendorId"])
+        await release.wait()
+        return {"status": "Accepted"}
+
+    csms = make_csms({"DataTransfer": slow}, max_concurrent_handlers=2, max_queued_incoming=10)
+    async with charger(csms) as ws:
+        for n in range(6):
+            await ws.send_message(f'[2,"d{n}","DataTransfer",{{"vendorId":"v{n}"}}]')
+        await trio.testing.wait_all_tasks_blocked()
+        assert started == ["v0", "v1"]  # the rest wait; the reader still reads
+        release.set()
+        answers = [await receive(ws) for _ in range(6)]
+        assert sorted(a[1] for a in answers) == [f"d{n}" for n in range(6)]
+        assert all(a[0] == 3 for a in answers)
+        assert started == [f"v{n}" for n in range(6)]  # started in arrival order
+
+
+async def test_a_backlog_past_its_bound_closes_1008(autojump_clock: trio.testing.MockClock) -> None:
     release = trio.Event()
 
     async def slow(ctx: ChargerContext, payload: Payload) -> Payload:
         await release.wait()
-        return {"currentTime": NOW}
+        return {"status": "Accepted"}
 
-    async with charger(make_csms({"Heartbeat": slow}, max_concurrent_handlers=1)) as ws:
-        await ws.send_message('[2,"h1","Heartbeat",{}]')
-        await trio.testing.wait_all_tasks_blocked()
-        answer = await rpc(ws, "h2", "Heartbeat", {})
-        assert answer[:3] == [4, "h2", "InternalError"]
-        assert answer[3].startswith("busy")
-        release.set()
-        assert await receive(ws) == [3, "h1", {"currentTime": NOW}]
-        # The slot is free again, and the refused id was not cached: its retry runs.
-        assert await rpc(ws, "h2", "Heartbeat", {}) == [3, "h2", {"currentTime": NOW}]
+    csms = make_csms({"DataTransfer": slow}, max_concurrent_handlers=1, max_queued_incoming=2)
+    async with charger(csms) as ws:
+        for n in range(4):
+            await ws.send_message(f'[2,"d{n}","DataTransfer",{{"vendorId":"v"}}]')
+        assert (await closed_with(ws))[0] == 1008
 
 
 async def test_handler_can_call_back_the_same_charger_while_the_reader_runs(
