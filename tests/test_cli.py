@@ -3,6 +3,7 @@ charger reaches on 127.0.0.1 and that stops cleanly on SIGINT."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import signal
@@ -39,6 +40,36 @@ def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[s
     if argv[0] == "serve":
         for option in ("--host", "--port", "--db", "--config", "--log-level"):
             assert option in out
+
+
+def _command_names() -> list[str]:
+    from engine.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sorted(subparsers.choices)
+
+
+def test_the_operator_conformance_and_bench_commands_are_registered() -> None:
+    assert {
+        "serve",
+        "chargers",
+        "call",
+        "tags",
+        "transactions",
+        "log",
+        "policy",
+        "conformance",
+        "bench",
+    } <= set(_command_names())
+
+
+@pytest.mark.parametrize("command", _command_names())
+def test_every_registered_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: ocpp-trio {command}")
 
 
 def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
