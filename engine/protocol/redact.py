@@ -31,7 +31,9 @@ def redact_frame(text: str) -> str:
 
 def _redact(value: Any) -> Any:
     if isinstance(value, dict):
-        if value.get("key") in SECRET_KEYS and "value" in value:
+        key = value.get("key")
+        # Peer input: "key" may be any JSON value (a list is unhashable), so test the type first.
+        if isinstance(key, str) and key in SECRET_KEYS and "value" in value:
             value = {**value, "value": REDACTED}
         return {key: _redact(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -358,8 +358,9 @@ class Csms:
                     await self._store_log(batch)
 
     async def _store_log(self, batch: list[LogRecord]) -> None:
-        redacted = [dataclasses.replace(r, text=redact_frame(r.text)) for r in batch]
+        # Whatever goes wrong here loses log lines, never the server: this task runs in run_background.
         try:
+            redacted = [dataclasses.replace(r, text=redact_frame(r.text)) for r in batch]
             await self.run_store(lambda: self.store.log_messages(redacted))
         except Exception:
             logger.exception("message log: %d frames could not be stored", len(batch))
