@@ -391,7 +391,7 @@ class _Charger:
         answer: list[Any] | None = None  # stays None when the response timeout cancels the wait
         with self.worker.trio.move_on_after(self.worker.config.response_timeout):
             answer = await self._answer_to(unique_id)
-        return answer
+        return answer  # noqa: RET504 - None when the cancel scope above timed the wait out
 
     async def _answer_to(self, unique_id: str) -> list[Any]:
         """Read until the answer to ``unique_id`` arrives, dealing with whatever else the CSMS sends."""
