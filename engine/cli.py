@@ -92,6 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(config)
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
         return 0
+    except BaseExceptionGroup as group:
+        # Cannot listen (port in use, address not on this host): one line, not a traceback.
+        listen_error = _leaf(group)
+        if not isinstance(listen_error, OSError):
+            raise
+        print(f"ocpp-trio: cannot listen: {listen_error}", file=sys.stderr)
+        return 1
 
 
 def _serve_config(args: argparse.Namespace) -> Config:
@@ -110,6 +117,13 @@ def _serve_config(args: argparse.Namespace) -> Config:
     policy = config.policy
     if args.boot_policy is not None:
         policy = dataclasses.replace(policy, boot=BootPolicy(args.boot_policy))
+    if api.enabled and not api.token:
+        from engine.api.http import is_loopback
+
+        if not is_loopback(api.host):
+            raise ConfigError(
+                f"[api] host {api.host!r} is not a loopback address: set [api] token, or bind 127.0.0.1"
+            )
     return dataclasses.replace(config, server=server, db_path=db_path, api=api, policy=policy)
 
 
@@ -146,6 +160,13 @@ def _serve(config: Config) -> int:
 
     trio.run(run)
     return 0
+
+
+def _leaf(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
 
 
 def _url_host(host: str) -> str:

@@ -147,3 +147,27 @@ async def test_serve_accepts_a_charger_and_stops_cleanly_on_sigint(tmp_path: Pat
     assert "CP-1 disconnected code=1000" in text
     assert "received SIGINT; shutting down" in text
     assert (tmp_path / "t.sqlite").exists()
+
+
+def test_api_on_a_public_address_without_token_is_a_config_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "open.toml"
+    config.write_text('[api]\nhost = "0.0.0.0"\n')
+    assert main(["serve", "--config", str(config), "--db", str(tmp_path / "t.sqlite")]) == 2
+    assert "not a loopback address" in capsys.readouterr().err
+
+
+@pytest.mark.socket
+def test_a_port_in_use_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ["serve", "--port", str(port), "--no-api", "--db", str(tmp_path / "t.sqlite")]
+        assert main([*argv, "--log-level", "WARNING"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot listen" in err
+    assert "Traceback" not in err
