@@ -43,8 +43,9 @@ def format_timestamp(moment: dt.datetime) -> str:
     """OCPP date-time text: UTC, millisecond precision, ``Z`` suffix (``2026-01-01T00:00:00.000Z``)."""
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are ambiguous; pass an aware one")
-    utc = moment.astimezone(dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = moment if moment.tzinfo is dt.UTC else moment.astimezone(dt.UTC)
+    # isoformat is C code and several times faster than strftime; this runs for every frame logged.
+    return utc.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def parse_timestamp(text: str) -> dt.datetime:

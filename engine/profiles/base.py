@@ -57,6 +57,11 @@ class ChargerContext(Protocol):
         """Run a store operation off the event loop and return its result (committed when it returns)."""
         ...
 
+    def note_seen(self, at: str) -> None:
+        """Set the charger's last-seen time. Not awaited: it is stored in the background, since a
+        last-seen time is not data a charger was promised (a crash may lose its last second)."""
+        ...
+
     # The timeout is OCPP's response timeout, kept as a deadline in the RPC state (design.md decision 5),
     # not a cancel scope around the await: hence the ASYNC109 exception.
     async def call(

@@ -95,6 +95,10 @@ class Services(Protocol):
 
     async def run_store(self, operation: Callable[[], T]) -> T: ...
 
+    def note_seen(self, charger_id: str, at: str) -> None:
+        """The charger's last-seen time, stored in the background (never blocks)."""
+        ...
+
     def record_frame(self, charger_id: str, direction: str, text: str) -> None:
         """Queue one frame for the message log (never blocks; redaction is the receiver's job)."""
         ...
@@ -221,6 +225,9 @@ class Session:
 
     async def run_store(self, operation: Callable[[], T]) -> T:
         return await self._services.run_store(operation)
+
+    def note_seen(self, at: str) -> None:
+        self._services.note_seen(self._charger_id, at)
 
     # Same ASYNC109 reasoning as ChargerContext.call: the timeout is OCPP's response deadline.
     async def call(

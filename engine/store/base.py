@@ -15,6 +15,8 @@ Shared rules, kept identical by :class:`~engine.store.memory.MemoryStore` and
   ``Decimal`` numbers survive exactly and a float given in comes back as ``Decimal``.
 - Transaction ids are positive int32, allocated in increasing order, never reused (R4.6).
 - Integers from the wire are never a reason to fail: values beyond int64 are kept exactly.
+- :meth:`Store.group` turns many calls into one commit; a write method called inside it is durable when the
+  group has exited, not when the method returns.
 - Lists documented as "newest first" are ordered by arrival, not by the charger's timestamps.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -281,6 +284,12 @@ class Store(Protocol):
     def schema_version(self) -> int: ...
 
     def close(self) -> None: ...
+
+    def group(self) -> AbstractContextManager[None]:
+        """Many calls as one commit (group commit): inside the block each write method is atomic on its
+        own, and all of them are durable once the block has exited without an exception. The shell
+        acknowledges none of them before that."""
+        ...
 
     # -- chargers ---------------------------------------------------------------------------------
     def get_charger(self, charger_id: str) -> ChargerRecord | None:

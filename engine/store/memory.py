@@ -8,6 +8,8 @@ A :class:`threading.Lock` makes every method atomic.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
@@ -124,6 +126,11 @@ class MemoryStore:
 
     def close(self) -> None:
         pass
+
+    @contextmanager
+    def group(self) -> Iterator[None]:
+        """Nothing here is durable, so a group is a plain block: each call takes effect at once."""
+        yield
 
     def __enter__(self) -> MemoryStore:
         return self

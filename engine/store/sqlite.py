@@ -1,10 +1,17 @@
 """The embedded default store: one SQLite file, WAL, ``synchronous=FULL``, foreign keys on.
 
-One connection (``check_same_thread=False``) guarded by a :class:`threading.Lock`: the Trio shell calls
+One connection (``check_same_thread=False``) guarded by a :class:`threading.RLock`: the Trio shell calls
 from worker threads, one at a time per lock. The connection is in autocommit mode; every write runs in its
 own ``BEGIN IMMEDIATE … COMMIT`` (so read-check-write sequences are atomic even against another process
-on the same file) and has committed when the method returns (R8.1). Uniqueness that matters (start key,
-meter value replay key, orphan key) is enforced by UNIQUE indexes, not only by the lookups before them.
+on the same file) and has committed when the method returns (R8.1).
+
+Group commit: inside :meth:`SqliteStore.group` the store holds one ``BEGIN IMMEDIATE`` transaction and
+each write method runs in a ``SAVEPOINT`` instead (still all-or-nothing on its own); the group's single
+``COMMIT`` (one fsync) makes all of them durable together. The shell's store runner uses it to commit the
+writes of many chargers at once, and answers none of them before that commit (R8.1 still holds).
+
+Uniqueness that matters (start key, meter value replay key, orphan key) is enforced by UNIQUE indexes, not
+only by the lookups before them.
 
 ``synchronous=FULL`` (default) fsyncs the WAL on every commit, so an acknowledged message survives a power
 cut; ``NORMAL`` survives a crash of the process but may lose the last commits on power loss.
@@ -181,7 +188,9 @@ class SqliteStore:
             raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
         self.path = os.fspath(path)
         self.synchronous = mode
-        self._lock = threading.Lock()
+        # Re-entrant: a group holds the lock while the write methods inside it take it again.
+        self._lock = threading.RLock()
+        self._grouped = False  # inside group(); only read or written while holding the lock
         self._closed = False
         self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
         try:
@@ -216,10 +225,43 @@ class SqliteStore:
         self.close()
 
     @contextmanager
+    def group(self) -> Iterator[None]:
+        """Run many store calls as one commit: durable together when the block exits normally, all
+        rolled back when it raises (or when the COMMIT fails). A write method that raises inside the
+        group undoes only its own changes. Nested groups join the outer one."""
+        with self._lock:
+            if self._grouped:
+                yield
+                return
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            self._grouped = True
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._grouped = False
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, committed on normal exit, rolled back on any exception."""
+        """One write transaction, committed on normal exit, rolled back on any exception; inside a
+        :meth:`group`, a savepoint of the group's transaction."""
         with self._lock:
             conn = self._conn
+            if self._grouped:
+                conn.execute("SAVEPOINT write")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK TO write")
+                    conn.execute("RELEASE write")
+                    raise
+                conn.execute("RELEASE write")
+                return
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn

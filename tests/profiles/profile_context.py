@@ -38,6 +38,9 @@ class FakeContext:
     async def run_store(self, operation: Callable[[], T]) -> T:
         return operation()
 
+    def note_seen(self, at: str) -> None:
+        self.store.touch_charger(self.charger_id, at)
+
     async def call(
         self,
         action: str,

@@ -71,7 +71,7 @@ async def boot_notification(ctx: ChargerContext, payload: Payload) -> Payload:
 async def heartbeat(ctx: ChargerContext, payload: Payload) -> Payload:
     del payload
     now = format_timestamp(ctx.utc_now())
-    await ctx.run_store(lambda: ctx.store.touch_charger(ctx.charger_id, now))
+    ctx.note_seen(now)
     return {"currentTime": now}
 
 
