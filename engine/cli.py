@@ -131,6 +131,11 @@ def _serve(config: Config) -> int:
     import trio
 
     from engine.server import Csms
+    from engine.server.process_tuning import raise_open_files_limit, tune_collector
+
+    files = raise_open_files_limit()
+    if files < 4096:
+        logger.warning("open files limit is %d: at most about %d chargers can connect", files, files - 64)
 
     async def run() -> None:
         # Opened before the listener so an early Ctrl-C is a clean stop too.
@@ -143,6 +148,7 @@ def _serve(config: Config) -> int:
                     for port in ports:
                         print(f"ws://{_url_host(config.server.host)}:{port}{prefix}/<chargePointId>")
                     print("subprotocol: ocpp1.6", flush=True)
+                    tune_collector()
                     if config.api.enabled:
                         from engine.api.http import serve_http
 

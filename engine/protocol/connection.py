@@ -73,9 +73,12 @@ class RecentReplies:
     """Answers to recent CALLs of one charger identity, so a retried CALL is answered without rerunning.
 
     Kept per identity (not per socket) by the shell, so a retry after a reconnect is recognised too.
+    A charger has one CALL in flight at a time and retries only its last few, so a short memory is
+    enough; it is kept short because every identity the process has seen holds one (16 answers of a
+    few hundred bytes each, for 10,000 chargers, is tens of MiB; 64 was four times that).
     """
 
-    def __init__(self, capacity: int = 64):
+    def __init__(self, capacity: int = 16):
         self.capacity = capacity
         self._replies: OrderedDict[str, tuple[int, str]] = OrderedDict()
 

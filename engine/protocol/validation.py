@@ -3,9 +3,9 @@
 Sans-IO: no trio, no sockets, no clocks. :meth:`SchemaRegistry.load` reads ``schemas/`` once at start-up
 (one request schema ``X.json`` and one response schema ``XResponse.json`` per action), checks each schema
 against its draft's meta-schema, inlines its local ``$ref`` targets, and creates one validator instance
-per file, plus a fast "is it valid" check compiled from the same schema (see the fast-path section of
-the code). A payload runs the fast check only; jsonschema's full error walk runs only for a payload that
-fails it, to find and map the error.
+per file, plus a fast "is it valid" check: Python source written from the same schema and compiled once
+(see the fast-path section of the code). A payload runs the fast check only; jsonschema's full error walk
+runs only for a payload that fails it, to find and map the error.
 
 Numbers (design.md decision 3)
 ------------------------------
@@ -50,6 +50,8 @@ from __future__ import annotations
 import calendar
 import copy
 import functools
+import itertools
+import linecache
 import os
 import pathlib
 import re
@@ -58,7 +60,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Context, Decimal, DecimalException, InvalidOperation
 from fractions import Fraction
-from typing import Any, Final, Protocol
+from typing import Any, Final, NoReturn, Protocol
 
 import jsonschema  # type: ignore[import-untyped]
 import jsonschema.validators  # type: ignore[import-untyped]
@@ -421,11 +423,52 @@ def _pointer(root: Any, ref: str, where: str) -> Any:
 
 # ------------------------------------------------------------------------------------------- fast path
 # jsonschema builds a new validator object for every sub-schema it descends into (~90 for a MeterValues
-# of 10 samples, ~500 µs). The OCPP schemas use a handful of keywords, so at load each schema is also
-# compiled into nested closures that only answer "valid or not" with the same semantics (same type
-# predicates, same format checks, same exact multipleOf). A schema using any other keyword keeps
-# jsonschema's own is_valid. jsonschema stays the reference: it produces the errors once a payload fails,
-# and a Hypothesis test pins that both paths agree on every schema in schemas/.
+# of 10 samples, ~500 µs). The OCPP schemas use a handful of keywords, so at load each schema file is also
+# written out as straight-line Python source (compiled once) that only answers "valid or not", with the
+# same semantics: same type predicates, same format checks, same exact multipleOf. One function is written
+# per object schema, except that an array's object items are checked inside the loop (a call per item
+# saved); strings, numbers and arrays are checked inline. A schema using any other keyword, or another
+# form of a known one, keeps jsonschema's own is_valid. jsonschema stays the reference: it produces the
+# errors once a payload fails, and Hypothesis tests pin that both paths agree on every schema in schemas/
+# and on random schemas built from these keywords.
+#
+# The MeterValues request becomes (abridged; ``print(default_registry()._requests["MeterValues"].source)``
+# shows it all):
+#
+#     def _check_0(x):
+#         if not (type(x) is dict or _is_object(x)):
+#             return False
+#         found0 = 2
+#         v1 = x.get('connectorId', _MISSING)
+#         if v1 is _MISSING:
+#             return False
+#         if not (type(v1) is int or _is_int(v1)):
+#             return False
+#         ...
+#         for v4 in v3:                                   # meterValue[]
+#             ...
+#             if _surely_date_time(v5) is None and not _is_date_time(v5):
+#                 return False
+#             ...
+#             for v7 in v6:                               # meterValue[].sampledValue[]
+#                 if not (type(v7) is dict or _is_object(v7)):
+#                     return False
+#                 found8 = 1
+#                 ...
+#                 v10 = v7.get('context', _MISSING)
+#                 if v10 is not _MISSING:
+#                     found8 += 1
+#                     if not (type(v10) is str or _is_string(v10)):
+#                         return False
+#                     if v10 not in _enum_7:
+#                         return False
+#                 ...
+#                 if len(v7) != found8:                   # additionalProperties: false
+#                     return False
+#             ...
+#         if len(x) != found0:
+#             return False
+#         return True
 
 _Check = Callable[[Any], bool]
 
@@ -440,164 +483,296 @@ _COMPILABLE: Final = (
     _ANNOTATIONS | _OBJECT_KEYWORDS | _ARRAY_KEYWORDS | _STRING_KEYWORDS | _NUMBER_KEYWORDS | {"type", "enum"}
 )
 
+_EXACT_TYPES: Final[Mapping[str, str]] = {
+    "object": "dict",
+    "array": "list",
+    "string": "str",
+    "integer": "int",
+    "number": "int",
+}
+"""For a JSON type, a Python type whose exact instances every predicate table accepts as that type. The
+generated code tests ``type(v) is T`` first (one cheap comparison for the usual payload) and calls the
+real predicate only when that fails, so the answer is always the predicate's: a ``bool`` is not an
+``int``, an integral ``Decimal`` is an integer only after draft-04, and so on."""
+
+_DATE_TIME_SURE = re.compile(
+    r"(?!0000)[0-9]{4}-"
+    r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"  # days 1-28 exist in every month
+    r"|(?:0[13-9]|1[0-2])-(?:29|30)"  # 29 and 30 in every month but February
+    r"|(?:0[13578]|1[02])-31)"  # 31 in the long months
+    r"[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?"
+    r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?",
+    re.ASCII,
+)
+"""Date-times that :func:`is_date_time` surely accepts, known from the regex alone. The generated code
+tries it first and calls :func:`is_date_time` only for a text it does not match (29 February, and every
+invalid text), so the answer is always :func:`is_date_time`'s."""
+
+_surely_date_time: Final = _DATE_TIME_SURE.fullmatch
+
 
 class _NotCompilable(Exception):
-    """The schema uses a keyword (or a keyword form) the fast path does not implement."""
+    """The schema uses a keyword (or a keyword form) the generator does not implement."""
 
 
-def _always(_instance: object) -> bool:
-    return True
+class _Missing:
+    """What ``dict.get`` returns for an absent property (``None`` is a value a payload may hold)."""
+
+    def __repr__(self) -> str:
+        return "_MISSING"
 
 
-def _never(_instance: object) -> bool:
-    return False
+_MISSING: Final = _Missing()
 
 
-def _fast_check(schema: Any, types: Mapping[str, _TypePredicate], check_formats: bool) -> _Check:
-    """Nested closures answering whether ``schema`` accepts an instance (inlined ``$ref`` only)."""
-    if schema is True:
-        return _always
-    if schema is False:
-        return _never
-    if not isinstance(schema, dict) or not schema.keys() <= _COMPILABLE:
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line for line in lines]
+
+
+def _fail_if(condition: str) -> list[str]:
+    return [f"if {condition}:", "    return False"]
+
+
+class _CheckWriter:
+    """Writes the Python source of the fast check of one schema, then compiles it.
+
+    Every ``_…_lines`` method returns statements that ``return False`` when the value held in the
+    variable ``var`` breaks the schema, and fall through otherwise. The values the source uses (enum sets,
+    type predicates, divisors) are not written as literals: they are named entries of the namespace the
+    source runs in. Anything outside :data:`_COMPILABLE`, or a keyword in a form not handled here, raises
+    :class:`_NotCompilable`, so the caller uses jsonschema instead: never a partial check.
+    """
+
+    def __init__(self, types: Mapping[str, _TypePredicate], check_formats: bool) -> None:
+        self._types = types
+        self._check_formats = check_formats
+        self._functions: list[str] = []
+        self._namespace: dict[str, Any] = {"_MISSING": _MISSING}
+        self._counter = itertools.count()
+
+    def compile(self, schema: Any, *, require_object: bool, filename: str) -> tuple[_Check, str]:
+        """The check of ``schema`` and its source. ``require_object`` refuses a non-dict value even if
+        the schema would accept it (a payload must be an object)."""
+        root = self._function(schema, require_object=require_object)
+        source = "\n\n".join([f"# {filename}, written by validation._CheckWriter", *self._functions]) + "\n"
+        exec(compile(source, filename, "exec"), self._namespace)  # our source, from a checked schema
+        # Tracebacks and profilers can then show the generated lines.
+        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+        check: _Check = self._namespace[root]
+        return check, source
+
+    # -- names
+
+    def _fresh(self, prefix: str) -> str:
+        """A variable name not used elsewhere in the source: ``v3``, ``found4``."""
+        return f"{prefix}{next(self._counter)}"
+
+    def _constant(self, value: object, prefix: str) -> str:
+        """A new namespace entry for ``value``: ``_enum_7``, ``_divisor_3``."""
+        name = f"_{prefix}_{len(self._namespace)}"
+        self._namespace[name] = value
+        return name
+
+    def _helper(self, function: Callable[..., Any], name: str) -> str:
+        """The namespace entry for a function of this module the source calls (``_is_int``)."""
+        if self._namespace.setdefault(name, function) is not function:
+            raise _NotCompilable  # one name for two functions: our bug, refused rather than miscompiled
+        return name
+
+    # -- functions and schema nodes
+
+    def _function(self, schema: Any, *, require_object: bool = False) -> str:
+        """Writes ``def _check_N(x)`` answering whether ``x`` passes ``schema``; returns its name."""
+        index = len(self._functions)
+        name = f"_check_{index}"
+        self._functions.append("")  # holds the slot while nested objects' functions are written
+        body = self._node_lines(schema, "x", inline_object=True)
+        if require_object and _single_type(schema) != "object":
+            body = _fail_if("not isinstance(x, dict)") + body
+        self._functions[index] = "\n".join([f"def {name}(x):", *_indent(body), "    return True"])
+        return name
+
+    def _node_lines(self, schema: Any, var: str, *, inline_object: bool) -> list[str]:
+        """The checks of one schema node; an object schema is a call unless ``inline_object``."""
+        if schema is True:
+            return []
+        if schema is False:
+            return ["return False"]
+        if not isinstance(schema, dict) or not schema.keys() <= _COMPILABLE:
+            raise _NotCompilable
+        if not inline_object and schema.keys() & _OBJECT_KEYWORDS:
+            return _fail_if(f"not {self._function(schema)}({var})")
+        only = _single_type(schema)
+        lines = self._type_lines(schema, var)
+        lines += self._enum_lines(schema, var, is_string=only == "string")
+        lines += _guard(only == "string", "str", var, self._string_lines(schema, var))
+        lines += self._number_lines(schema, var)
+        lines += _guard(only == "array", "list", var, self._array_lines(schema, var))
+        lines += _guard(only == "object", "dict", var, self._object_lines(schema, var))
+        return lines
+
+    def _type_lines(self, schema: dict[str, Any], var: str) -> list[str]:
+        if "type" not in schema:
+            return []
+        declared = schema["type"]
+        names = [declared] if isinstance(declared, str) else declared
+        if not (isinstance(names, list) and names and all(n in self._types for n in names)):
+            raise _NotCompilable
+        tests = []
+        for name in names:
+            predicate = self._types[name]
+            call = f"{self._helper(predicate, predicate.__name__)}({var})"
+            exact = _EXACT_TYPES.get(name)
+            tests.append(f"type({var}) is {exact} or {call}" if exact else call)
+        return _fail_if(f"not ({' or '.join(tests)})")
+
+    def _enum_lines(self, schema: dict[str, Any], var: str, *, is_string: bool) -> list[str]:
+        if "enum" not in schema:
+            return []
+        values = schema["enum"]
+        # jsonschema compares a string member with ``==`` only; other members need its full equality rules.
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise _NotCompilable
+        allowed = self._constant(frozenset(values), "enum")
+        if is_string:  # ``type`` has made it a str, so hashable, and equal to a member only if it is one
+            return _fail_if(f"{var} not in {allowed}")
+        return _fail_if(f"not isinstance({var}, str) or {var} not in {allowed}")
+
+    def _string_lines(self, schema: dict[str, Any], var: str) -> list[str]:
+        lines = []
+        if "maxLength" in schema:  # len() counts code points, as jsonschema does
+            lines += _fail_if(f"len({var}) > {_count(schema['maxLength'])}")
+        if "minLength" in schema:
+            lines += _fail_if(f"len({var}) < {_count(schema['minLength'])}")
+        fmt = schema.get("format")
+        if self._check_formats and fmt == "date-time":
+            sure = self._helper(_surely_date_time, "_surely_date_time")
+            full = self._helper(is_date_time, "_is_date_time")
+            lines += _fail_if(f"{sure}({var}) is None and not {full}({var})")
+        elif self._check_formats and fmt == "uri":
+            lines += _fail_if(f"not {self._helper(is_uri, '_is_uri')}({var})")
+        # Any other format passes unchecked, as with the jsonschema format checker.
+        return lines
+
+    def _number_lines(self, schema: dict[str, Any], var: str) -> list[str]:
+        if "multipleOf" not in schema:
+            return []
+        divisor = schema["multipleOf"]
+        if not _is_number(divisor):
+            raise _NotCompilable
+        exact = self._constant(_as_decimal(divisor), "divisor")
+        is_number = self._helper(_is_number, "_is_number")
+        as_decimal = self._helper(_as_decimal, "_as_decimal")
+        is_multiple = self._helper(_is_multiple, "_is_multiple")
+        return _fail_if(f"{is_number}({var}) and not {is_multiple}({as_decimal}({var}), {exact})")
+
+    def _array_lines(self, schema: dict[str, Any], var: str) -> list[str]:
+        lines: list[str] = []
+        if not schema.keys() & _ARRAY_KEYWORDS:
+            return lines
+        if "minItems" in schema:
+            lines += _fail_if(f"len({var}) < {_count(schema['minItems'])}")
+        if "maxItems" in schema:
+            lines += _fail_if(f"len({var}) > {_count(schema['maxItems'])}")
+        items = schema.get("items", True)
+        if not isinstance(items, dict | bool):
+            raise _NotCompilable  # the tuple form of items
+        item = self._fresh("v")
+        item_lines = self._node_lines(items, item, inline_object=True)
+        if item_lines:
+            lines += [f"for {item} in {var}:", *_indent(item_lines)]
+        return lines
+
+    def _object_lines(self, schema: dict[str, Any], var: str) -> list[str]:
+        properties = schema.get("properties", {})
+        required = schema.get("required", [])
+        extra = schema.get("additionalProperties", True)
+        if not (isinstance(properties, dict) and isinstance(required, list)):
+            raise _NotCompilable
+        if not all(isinstance(name, str) for name in required):
+            raise _NotCompilable
+        lines: list[str] = []
+        # With additionalProperties false every key must be a known property. Each known property is
+        # looked up anyway, so the code counts those present: the object has no other key when the count
+        # is its length (cheaper than a subset test of its keys).
+        closed = extra is False
+        known_required = sum(name in required for name in properties)
+        found = self._fresh("found") if closed and known_required < len(properties) else None
+        if found is not None:
+            lines.append(f"{found} = {known_required}")
+        for name, sub in properties.items():
+            value = self._fresh("v")
+            sub_lines = self._node_lines(sub, value, inline_object=False)
+            if name in required:
+                lines += [f"{value} = {var}.get({name!r}, _MISSING)", *_fail_if(f"{value} is _MISSING")]
+                lines += sub_lines
+            elif sub_lines or found is not None:
+                if found is not None:
+                    sub_lines = [f"{found} += 1", *sub_lines]
+                lines += [f"{value} = {var}.get({name!r}, _MISSING)", f"if {value} is not _MISSING:"]
+                lines += _indent(sub_lines)
+        for name in dict.fromkeys(required):
+            if name not in properties:
+                lines += _fail_if(f"{name!r} not in {var}")
+        if closed:
+            lines += _fail_if(f"len({var}) != {found if found is not None else len(properties)}")
+        elif extra is not True:  # a schema for the other properties
+            key, value = self._fresh("k"), self._fresh("v")
+            extra_lines = self._node_lines(extra, value, inline_object=False)
+            if extra_lines:
+                known = self._constant(frozenset(properties), "keys")
+                lines += [f"for {key}, {value} in {var}.items():", f"    if {key} not in {known}:"]
+                lines += _indent(_indent(extra_lines))
+        return lines
+
+
+def _guard(typed: bool, python_type: str, var: str, lines: list[str]) -> list[str]:
+    """``lines`` check one JSON type only (``maxLength`` says nothing of a number): run them only for
+    such a value, unless ``type`` has already refused every other value."""
+    if typed or not lines:
+        return lines
+    return [f"if isinstance({var}, {python_type}):", *_indent(lines)]
+
+
+def _single_type(schema: Any) -> str | None:
+    """The one JSON type ``schema`` declares, if it declares exactly one."""
+    declared = schema.get("type") if isinstance(schema, dict) else None
+    if isinstance(declared, list) and len(declared) == 1:
+        declared = declared[0]
+    return declared if isinstance(declared, str) else None
+
+
+def _count(value: object) -> int:
+    """A length bound of the schema (``maxLength``, ``minItems``…), as written in the source."""
+    if type(value) is not int or value < 0:
         raise _NotCompilable
-    declared = schema.get("type")
-    names = [declared] if isinstance(declared, str) else declared
-    if names is not None and not (isinstance(names, list) and all(n in types for n in names)):
-        raise _NotCompilable
-    only = names[0] if names is not None and len(names) == 1 else None
-    enum = _string_enum(schema)
-    checks: list[_Check] = []
-    if names is not None and only not in ("object", "array", "string"):
-        predicates = tuple(types[n] for n in names)
-        checks.append(predicates[0] if len(predicates) == 1 else lambda x: any(p(x) for p in predicates))
-    if only == "object" or schema.keys() & _OBJECT_KEYWORDS:
-        checks.append(_object_check(schema, types, check_formats, strict=only == "object"))
-    if only == "array" or schema.keys() & _ARRAY_KEYWORDS:
-        checks.append(_array_check(schema, types, check_formats, strict=only == "array"))
-    if only == "string" or schema.keys() & _STRING_KEYWORDS:
-        checks.append(
-            _string_check(schema, enum if only == "string" else None, check_formats, only == "string")
-        )
-        if only == "string":
-            enum = None
-    if "multipleOf" in schema:
-        checks.append(_multiple_check(schema["multipleOf"]))
-    if enum is not None:
-        allowed = enum
-        checks.append(lambda x: isinstance(x, str) and x in allowed)
-    if not checks:
-        return _always
-    if len(checks) == 1:
-        return checks[0]
-    all_checks = tuple(checks)
-
-    def check(instance: object) -> bool:
-        for each in all_checks:  # noqa: SIM110 - no generator object on the hot path
-            if not each(instance):
-                return False
-        return True
-
-    return check
+    return value
 
 
-def _string_enum(schema: dict[str, Any]) -> frozenset[str] | None:
-    if "enum" not in schema:
-        return None
-    values = schema["enum"]
-    # jsonschema compares a string member with ``==`` only; other members need its full equality rules.
-    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise _NotCompilable
-    return frozenset(values)
-
-
-def _object_check(
-    schema: dict[str, Any], types: Mapping[str, _TypePredicate], check_formats: bool, strict: bool
+def _fast_check(
+    schema: Any, types: Mapping[str, _TypePredicate], check_formats: bool, *, require_object: bool = False
 ) -> _Check:
-    properties = {
-        name: _fast_check(sub, types, check_formats) for name, sub in schema.get("properties", {}).items()
-    }
-    required = tuple(schema.get("required", ()))
-    extra = schema.get("additionalProperties", True)
-    extra_check: _Check | None = None if extra is False else _fast_check(extra, types, check_formats)
-    if extra_check is _always:
-        extra_check = None
-        extra = True
+    """The generated check answering whether ``schema`` (local ``$ref`` inlined) accepts a value.
 
-    def check(instance: Any) -> bool:
-        if not isinstance(instance, dict):
-            return not strict
-        for name in required:
-            if name not in instance:
-                return False
-        for key, value in instance.items():
-            sub = properties.get(key)
-            if sub is not None:
-                if not sub(value):
-                    return False
-            elif extra is False or (extra_check is not None and not extra_check(value)):
-                return False
-        return True
-
-    return check
+    Raises :class:`_NotCompilable` for a schema beyond the generator."""
+    writer = _CheckWriter(types, check_formats)
+    return writer.compile(schema, require_object=require_object, filename="<fast check>")[0]
 
 
-def _array_check(
-    schema: dict[str, Any], types: Mapping[str, _TypePredicate], check_formats: bool, strict: bool
-) -> _Check:
-    items = schema.get("items", True)
-    if not isinstance(items, dict | bool):
-        raise _NotCompilable  # the tuple form of items
-    item_check: _Check | None = _fast_check(items, types, check_formats)
-    if item_check is _always:
-        item_check = None
-    low: int = schema.get("minItems", 0)
-    high: int | None = schema.get("maxItems")
-
-    def check(instance: Any) -> bool:
-        if not isinstance(instance, list):
-            return not strict
-        if len(instance) < low or (high is not None and len(instance) > high):
-            return False
-        if item_check is not None:
-            for item in instance:
-                if not item_check(item):
-                    return False
-        return True
-
-    return check
-
-
-def _string_check(
-    schema: dict[str, Any], enum: frozenset[str] | None, check_formats: bool, strict: bool
-) -> _Check:
-    low: int = schema.get("minLength", 0)
-    high: int | None = schema.get("maxLength")
-    fmt = _FORMAT_FUNCTIONS.get(schema.get("format", "")) if check_formats else None
-
-    def check(instance: Any) -> bool:
-        if not isinstance(instance, str):
-            return not strict
-        if enum is not None and instance not in enum:
-            return False
-        if (high is not None and len(instance) > high) or len(instance) < low:
-            return False
-        return fmt is None or fmt(instance)
-
-    return check
-
-
-def _multiple_check(divisor: Any) -> _Check:
-    exact = _as_decimal(divisor)
-    return lambda x: not _is_number(x) or _is_multiple(_as_decimal(x), exact)
+def _object_only(check: _Check) -> _Check:
+    return lambda payload: isinstance(payload, dict) and check(payload)
 
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
-    """One schema file, ready: ``is_valid`` answers fast, ``validator`` explains failures."""
+    """One schema file, ready: ``is_valid`` answers fast, ``validator`` explains failures.
+
+    ``is_valid`` refuses anything but a dict. ``source`` is the generated Python source behind it, or
+    ``None`` when the schema is beyond the generator and ``is_valid`` is jsonschema's."""
 
     validator: _Validator
     is_valid: _Check
+    source: str | None
 
 
 def _compile(path: pathlib.Path, *, check_formats: bool) -> _Compiled:
@@ -624,11 +799,12 @@ def _compile(path: pathlib.Path, *, check_formats: bool) -> _Compiled:
     validator: _Validator = _extended(base)(
         inlined, format_checker=_FORMAT_CHECKER if check_formats else None
     )
+    writer = _CheckWriter(_type_table(base), check_formats)
     try:
-        fast = _fast_check(inlined, _type_table(base), check_formats)
+        fast, source = writer.compile(inlined, require_object=True, filename=f"<fast check {path.name}>")
     except _NotCompilable:
-        fast = validator.is_valid
-    return _Compiled(validator, fast)
+        return _Compiled(validator, _object_only(validator.is_valid), None)
+    return _Compiled(validator, fast, source)
 
 
 # ------------------------------------------------------------------------------------------------ errors
@@ -738,6 +914,9 @@ class SchemaRegistry:
         self._requests = dict(requests)
         self._responses = dict(responses)
         self._actions = frozenset(self._requests)
+        # The hot path: action → fast check, one dict lookup and one call per valid payload.
+        self._request_checks = {action: compiled.is_valid for action, compiled in self._requests.items()}
+        self._response_checks = {action: compiled.is_valid for action, compiled in self._responses.items()}
 
     @classmethod
     def load(cls, directory: pathlib.Path | None = None, *, check_formats: bool = True) -> SchemaRegistry:
@@ -775,14 +954,19 @@ class SchemaRegistry:
 
     def validate_request(self, action: str, payload: dict[str, Any]) -> None:
         """Check a CALL payload; raise :class:`RemoteOcppError` with the code to answer with."""
-        self._validate(self._requests, action, payload, "request")
+        check = self._request_checks.get(action)
+        if check is None or not check(payload):  # the check refuses anything but a dict
+            self._refuse(self._requests, action, payload, "request")
 
     def validate_response(self, action: str, payload: dict[str, Any]) -> None:
         """Check a CALLRESULT payload; raise :class:`RemoteOcppError` with the code it deserves."""
-        self._validate(self._responses, action, payload, "response")
+        check = self._response_checks.get(action)
+        if check is None or not check(payload):
+            self._refuse(self._responses, action, payload, "response")
 
     @staticmethod
-    def _validate(table: dict[str, _Compiled], action: str, payload: object, direction: str) -> None:
+    def _refuse(table: dict[str, _Compiled], action: str, payload: object, direction: str) -> NoReturn:
+        """The slow path, for a payload the fast check refused: find its error and raise it."""
         compiled = table.get(action)
         if compiled is None:
             raise RemoteOcppError(ErrorCode.NOT_IMPLEMENTED, f"unknown action {_show(action)}")
@@ -792,8 +976,6 @@ class SchemaRegistry:
                 f"{action} {direction} payload must be a JSON object, not {_show(payload)}",
                 {"path": "$"},
             )
-        if compiled.is_valid(payload):
-            return
         try:
             error = _to_remote_error(compiled.validator.iter_errors(payload), direction, action)
         except RecursionError:

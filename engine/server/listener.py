@@ -28,19 +28,19 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 import trio
-from trio_websocket import (
-    ConnectionClosed,
-    Endpoint,
-    WebSocketConnection,
-    WebSocketRequest,
-    wrap_server_stream,
-)
-from wsproto.utilities import LocalProtocolError
 
 from engine.config import Config
+from engine.server.websocket import (
+    ConnectionClosed,
+    HandshakeError,
+    HandshakeRequest,
+    ServerWebSocket,
+    describe_peer,
+    format_address,
+    read_handshake,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ SUBPROTOCOL = "ocpp1.6"
 MAX_IDENTITY_LENGTH = 48
 
 #: Runs one accepted connection to its end: (identity, websocket, subprotocol or None, remote address).
-SessionRunner = Callable[[str, WebSocketConnection, str | None, str], Awaitable[None]]
+SessionRunner = Callable[[str, ServerWebSocket, str | None, str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +124,6 @@ def admit(target: str, offered: Sequence[str], config: Config) -> Admission | Re
     return Admission(identity, subprotocol)
 
 
-def describe_endpoint(endpoint: Endpoint | str) -> str:
-    if isinstance(endpoint, Endpoint):
-        host = f"[{endpoint.address}]" if endpoint.address.version == 6 else str(endpoint.address)
-        return f"{host}:{endpoint.port}"
-    return endpoint
-
-
 class Listener:
     """Accepts websocket connections and hands each admitted one to ``run_session``."""
 
@@ -145,11 +138,7 @@ class Listener:
         listeners = await trio.open_tcp_listeners(limits.port, host=limits.host)
         ports = sorted({listener.socket.getsockname()[1] for listener in listeners})
         for listener in listeners:
-            logger.info("listening on %s", describe_endpoint(_endpoint(listener.socket.getsockname())))
-        # Not trio_websocket.serve_websocket: its per-connection nursery runs the library's reader task
-        # outside any handler we could wrap, and that task can raise (a charger's ping arriving while we
-        # close: trio-websocket #184), which would end the whole server. serve_stream puts the reader
-        # inside our own error boundary.
+            logger.info("listening on %s", format_address(listener.socket.getsockname()))
         async with trio.open_nursery() as nursery:
             await nursery.start(partial(trio.serve_listeners, self.serve_stream, listeners))
             task_status.started(ports)
@@ -157,40 +146,39 @@ class Listener:
     async def serve_stream(self, stream: trio.abc.Stream) -> None:
         """Serve one connected byte stream to its end: TCP connections from :meth:`serve`, in-memory
         streams from tests and the virtual-time conformance runner. Never raises (error boundary)."""
-        peer = _peer(stream)
+        limits = self._config.server
+        peer = describe_peer(stream)
         try:
-            await self._serve_stream(stream)
+            request: HandshakeRequest | None = None
+            with trio.move_on_after(limits.handshake_timeout):
+                request = await read_handshake(
+                    stream,
+                    max_message_size=limits.max_message_size,
+                    close_timeout=limits.close_timeout,
+                    remote=peer,
+                )
+            if request is None:
+                logger.info(
+                    "handshake from %s not complete within %g s; closed", peer, limits.handshake_timeout
+                )
+                return
+            accepted = await self._answer(request)
+            # The request (its headers above all) is not kept for the life of the connection.
+            del request
+            if accepted is not None:
+                await self._run_session(*accepted)
+        except* HandshakeError as group:
+            logger.info("handshake from %s failed: %s", peer, group.exceptions[0])
         except* ConnectionClosed:
             logger.info("connection from %s closed during the handshake", peer)
-        except* LocalProtocolError as group:
-            # Sending after the close handshake began; the connection is over either way.
-            logger.info("connection from %s ended in a close race: %s", peer, group.exceptions[0])
         except* Exception:
             logger.exception("connection from %s failed", peer)
+        finally:
+            await trio.aclose_forcefully(stream)
 
-    async def _serve_stream(self, stream: trio.abc.Stream) -> None:
-        limits = self._config.server
-        async with trio.open_nursery() as nursery:
-            try:
-                request: WebSocketRequest | None = None
-                with trio.move_on_after(limits.handshake_timeout):
-                    request = await wrap_server_stream(
-                        nursery, stream, max_message_size=limits.max_message_size
-                    )
-                if request is None:
-                    logger.info(
-                        "handshake from %s not complete within %g s; closed",
-                        _peer(stream),
-                        limits.handshake_timeout,
-                    )
-                else:
-                    await self._handle(request)
-            finally:
-                await trio.aclose_forcefully(stream)
-                nursery.cancel_scope.cancel()
-
-    async def _handle(self, request: WebSocketRequest) -> None:
-        remote = describe_endpoint(request.remote)
+    async def _answer(self, request: HandshakeRequest) -> tuple[str, ServerWebSocket, str | None, str] | None:
+        """Refuse the request, or accept it: the arguments for the session runner."""
+        remote = request.remote
         decision = admit(request.path, request.proposed_subprotocols, self._config)
         if isinstance(decision, Admission) and self._screen is not None:
             decision = await self._screen(decision.identity) or decision
@@ -207,7 +195,7 @@ class Listener:
                 extra_headers=[(b"Content-Type", b"text/plain; charset=utf-8")],
                 body=decision.reason.encode() + b"\n",
             )
-            return
+            return None
         if decision.subprotocol is None:
             logger.warning(
                 "%s offered no subprotocol; accepted as %s (assume_ocpp16 leniency)",
@@ -215,17 +203,4 @@ class Listener:
                 SUBPROTOCOL,
             )
         ws = await request.accept(subprotocol=decision.subprotocol)
-        await self._run_session(decision.identity, ws, decision.subprotocol, remote)
-
-
-def _endpoint(sockname: Any) -> Endpoint:
-    return Endpoint(sockname[0], sockname[1], False)
-
-
-def _peer(stream: trio.abc.Stream) -> str:
-    if isinstance(stream, trio.SocketStream):
-        try:
-            return describe_endpoint(_endpoint(stream.socket.getpeername()))
-        except OSError:
-            return "a disconnected peer"
-    return "an in-memory stream"
+        return decision.identity, ws, decision.subprotocol, remote

@@ -37,7 +37,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, final
 
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from engine.api.operator import CsmsEvent, MessageReceived
 from engine.clock import Clock
@@ -65,6 +64,7 @@ from engine.server.errors import (
     ChargerOfflineError,
     ResponseInvalidError,
 )
+from engine.server.websocket import ConnectionClosed, ServerWebSocket
 
 if TYPE_CHECKING:
     from engine.profiles.core.data_transfer import VendorHandler
@@ -168,7 +168,7 @@ class Session:
     def __init__(
         self,
         charger: ChargerState,
-        ws: WebSocketConnection,
+        ws: ServerWebSocket,
         conn: OcppConnection,
         *,
         profiles: Profiles,
@@ -354,7 +354,7 @@ class Session:
             self._go_offline("connection closed")
 
     async def _close_websocket(self, code: int, reason: str) -> None:
-        # Shielded: trio-websocket marks the socket closed before the close frame is written, so a
+        # Shielded: aclose() marks the websocket closed before the close frame is written, so a
         # cancelled aclose() would leave the peer without a close frame and no way to send one later.
         with trio.CancelScope(deadline=trio.current_time() + self._limits.close_timeout, shield=True):
             await self._ws.aclose(code, reason or None)

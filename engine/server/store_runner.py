@@ -36,7 +36,7 @@ MAX_GROUP = 256
 class _Job(Generic[T]):
     """One submitted call: its operation, its waiting task, then its outcome."""
 
-    __slots__ = ("operation", "task", "value", "error", "done")
+    __slots__ = ("done", "error", "operation", "task", "value")
 
     def __init__(self, operation: Callable[[], T]):
         self.operation = operation

@@ -25,6 +25,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import json
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -262,9 +264,16 @@ def _sorted_keys(value: Any) -> Any:
     return value
 
 
+#: the C encoder sorts keys itself; only values holding Decimal numbers need the Python path below
+_SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True)
+
+
 def canonical_json(value: Any) -> str:
     """JSON text with object keys sorted (numbers written exactly): equal for equal values."""
-    return jsontext.dumps(_sorted_keys(value))
+    try:
+        return _SORTED.encode(value)
+    except TypeError:  # a Decimal somewhere: jsontext writes it digit for digit
+        return jsontext.dumps(_sorted_keys(value))
 
 
 def meter_value_digest(meter_value: Any) -> str:
@@ -316,6 +325,10 @@ class Store(Protocol):
 
     def touch_charger(self, charger_id: str, at: str) -> None:
         """``last_seen = at``; creates the charger if missing."""
+        ...
+
+    def touch_chargers(self, seen: Mapping[str, str]) -> None:
+        """:meth:`touch_charger` for many chargers (charger id → last seen) in one write."""
         ...
 
     def save_configuration(self, charger_id: str, config: dict[str, str | None]) -> None: ...

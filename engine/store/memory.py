@@ -8,7 +8,7 @@ A :class:`threading.Lock` makes every method atomic.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -192,6 +192,11 @@ class MemoryStore:
     def touch_charger(self, charger_id: str, at: str) -> None:
         with self._lock:
             self._ensure(charger_id, at).last_seen = at
+
+    def touch_chargers(self, seen: Mapping[str, str]) -> None:
+        with self._lock:
+            for charger_id, at in seen.items():
+                self._ensure(charger_id, at).last_seen = at
 
     def save_configuration(self, charger_id: str, config: dict[str, str | None]) -> None:
         text = jsontext.dumps(config)

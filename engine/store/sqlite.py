@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Literal
@@ -338,9 +338,15 @@ class SqliteStore:
         self._update_charger(charger_id, "flags = ?", (_flags_text(flags),))
 
     def touch_charger(self, charger_id: str, at: str) -> None:
+        self.touch_chargers({charger_id: at})
+
+    def touch_chargers(self, seen: Mapping[str, str]) -> None:
         with self._write() as conn:
-            self._ensure(conn, charger_id, at)
-            conn.execute("UPDATE chargers SET last_seen = ? WHERE charger_id = ?", (at, charger_id))
+            conn.executemany(
+                "INSERT INTO chargers (charger_id, first_seen, last_seen) VALUES (?, ?, ?) "
+                "ON CONFLICT (charger_id) DO UPDATE SET last_seen = excluded.last_seen",
+                [(charger_id, at, at) for charger_id, at in seen.items()],
+            )
 
     def save_configuration(self, charger_id: str, config: dict[str, str | None]) -> None:
         self._update_charger(charger_id, "configuration = ?", (jsontext.dumps(config),))

@@ -36,19 +36,11 @@ ROBUSTNESS = select(discover(include_opt_in=True), profiles=["robustness"])
 BY_ID = {scenario.id: scenario for scenario in ROBUSTNESS}
 GROUP_CHECKS = ["RB-24-OK", "RB-33-OK", "RB-67-OK", "RB-75-OK", "RB-96-OK"]
 
-#: Rows where ocpp-trio does not do what the catalogue row expects (design.md is silent on all three).
-#: RB-66 (a burst of 50 CALLs) was one until the session queued CALLs beyond its handler limit.
+#: Rows where ocpp-trio does not do what the catalogue row expects (design.md is silent on it).
+#: RB-66 (a burst of 50 CALLs) was one until the session queued CALLs beyond its handler limit; RB-26
+#: and RB-30 (1007/1002 close frames) until the server's own websocket layer replaced trio-websocket.
 #: Reported to the lead; the rows are not bent.
 DEVIATIONS = {
-    "RB-26": (
-        "invalid UTF-8 in a text frame: the connection is dropped without a close frame (the client sees "
-        "1006), not closed with 1007 — trio-websocket does not send the close frame wsproto reports for "
-        "a frame it cannot parse"
-    ),
-    "RB-30": (
-        "unmasked client frame: the connection is dropped without a close frame (1006), not closed with "
-        "1002 — same trio-websocket cause as RB-26"
-    ),
     "RB-59": (
         "a non-printable character in a CiString (idTag 'AB\\u0007') is accepted (Authorize.conf "
         "Invalid); no printable-ASCII check gives PropertyConstraintViolation"

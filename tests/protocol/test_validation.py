@@ -617,17 +617,43 @@ def with_extra_key(value: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     return mostly(st.just(value), json_scalars.map(lambda extra: {**value, "unexpected": extra}))
 
 
+def with_a_key_missing(value: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """``value``, or now and then ``value`` without one of its keys (a required one, often)."""
+    if not value:
+        return st.just(value)
+    dropped = st.sampled_from(sorted(value)).map(lambda key: {k: v for k, v in value.items() if k != key})
+    return mostly(st.just(value), dropped)
+
+
+class Text(str):
+    """A ``str`` that is not exactly ``str``: the fast check must ask the real predicate."""
+
+
+class Count(int):
+    """An ``int`` that is not exactly ``int`` (as an ``IntEnum`` member)."""
+
+
+ODD_NUMBERS = st.sampled_from(
+    [True, False, Decimal("5.0"), Decimal("1E+1"), Decimal("NaN"), Count(3), 2.0, float("inf"), "1"]
+)
+
+
 def following(schema: Any) -> st.SearchStrategy[Any]:
     if "enum" in schema:
-        return mostly(st.sampled_from(schema["enum"]), st.text(max_size=3))
+        odd = st.text(max_size=3) | st.sampled_from(schema["enum"]).map(lambda v: Text(v.lower()))
+        return mostly(st.sampled_from(schema["enum"]) | st.sampled_from(schema["enum"]).map(Text), odd)
     kind = schema.get("type")
     if kind == "object":
         properties = schema.get("properties", {})
         required = set(schema.get("required", ()))
-        return st.fixed_dictionaries(
-            {name: near(sub) for name, sub in properties.items() if name in required},
-            optional={name: near(sub) for name, sub in properties.items() if name not in required},
-        ).flatmap(with_extra_key)
+        return (
+            st.fixed_dictionaries(
+                {name: near(sub) for name, sub in properties.items() if name in required},
+                optional={name: near(sub) for name, sub in properties.items() if name not in required},
+            )
+            .flatmap(with_extra_key)
+            .flatmap(with_a_key_missing)
+        )
     if kind == "array":
         low = schema.get("minItems", 0)
         items = near(schema.get("items", {}))
@@ -646,7 +672,7 @@ def following(schema: Any) -> st.SearchStrategy[Any]:
             st.integers(min_value=-(2**40), max_value=2**40),
             st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-1000, max_value=1000)
             | st.floats(allow_nan=True, allow_infinity=True)
-            | st.booleans(),
+            | ODD_NUMBERS,
         )
     if kind == "boolean":
         return mostly(st.booleans(), st.integers(0, 1))
@@ -678,15 +704,14 @@ def test_fast_path_agrees_with_jsonschema(data: st.DataObject, name: str) -> Non
 
 
 def test_every_real_schema_takes_the_fast_path() -> None:
-    slow = sorted(
-        name for name, compiled in COMPILED.items() if compiled.is_valid == compiled.validator.is_valid
-    )
+    slow = sorted(name for name, compiled in COMPILED.items() if compiled.source is None)
     assert slow == []
 
 
 PERIOD_SCHEMA = validator_of(COMPILED["SetChargingProfile"]).schema["properties"]["csChargingProfiles"][
     "properties"
 ]["chargingSchedule"]["properties"]["chargingSchedulePeriod"]["items"]
+FAST_PERIOD = validation._fast_check(PERIOD_SCHEMA, validation._DRAFT04_TYPES, True)
 
 
 @given(
@@ -696,7 +721,6 @@ PERIOD_SCHEMA = validator_of(COMPILED["SetChargingProfile"]).schema["properties"
     | st.integers()
 )
 def test_fast_multiple_of_agrees_with_jsonschema(limit: Any) -> None:
-    fast = validation._fast_check(PERIOD_SCHEMA, validation._DRAFT04_TYPES, True)
     reference = validator_of(COMPILED["SetChargingProfile"]).evolve(schema=PERIOD_SCHEMA)
     payload = {"startPeriod": 0, "limit": limit}
-    assert fast(payload) == reference.is_valid(payload)
+    assert FAST_PERIOD(payload) == reference.is_valid(payload)

@@ -284,8 +284,8 @@ async def test_garbage_instead_of_http_does_not_escape(autojump_clock: trio.test
 async def test_library_close_race_stays_inside_the_connection(
     autojump_clock: trio.testing.MockClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """trio-websocket #184: a ping that arrives after our close frame makes the library's reader raise.
-    That must end this connection only (it would end the whole server under serve_websocket)."""
+    """A ping that arrives after our close frame (trio-websocket #184 made its reader raise there) is
+    ignored while we wait for the peer's close; the connection ends with our code, nothing escapes."""
     caplog.set_level(logging.INFO)
     csms = make_csms()
     server_stream, client_stream = trio.testing.memory_stream_pair()
@@ -305,5 +305,5 @@ async def test_library_close_race_stays_inside_the_connection(
         while await client_stream.receive_some():
             pass
         await client_stream.aclose()
-    assert "ended in a close race" in caplog.text
+    assert "failed" not in caplog.text
     assert "CP-1 disconnected code=1003" in caplog.text

@@ -1,4 +1,5 @@
-"""SqliteStore.group: many calls, one commit; each write still all-or-nothing on its own."""
+"""SqliteStore.group: many calls, one commit; each write still all-or-nothing on its own. And the fast
+canonical JSON of the meter-value replay key."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from engine.protocol import jsontext
 from engine.store import IdTagRecord, SqliteStore
+from engine.store.base import _sorted_keys, canonical_json
 
 T0 = "2026-01-01T00:00:00.000Z"
 
@@ -42,10 +47,10 @@ def test_a_failing_write_undoes_only_itself(tmp_path: Path) -> None:
                 "CP1", 1, "A", 0, T0, reservation_id=None, start_status="Accepted", received_at=T0
             )
             assert created and record.transaction_id == 10
-            with pytest.raises(sqlite3.IntegrityError):
-                with store._write() as conn:  # a write whose second statement breaks a constraint
-                    conn.execute("INSERT INTO id_tags (tag_key, id_tag, status) VALUES ('x', 'X', 'Accepted')")
-                    conn.execute("INSERT INTO id_tags (tag_key, id_tag, status) VALUES ('x', 'X', 'Accepted')")
+            # a write whose second statement breaks a constraint
+            with pytest.raises(sqlite3.IntegrityError), store._write() as conn:
+                conn.execute("INSERT INTO id_tags (tag_key, id_tag, status) VALUES ('x', 'X', 'Accepted')")
+                conn.execute("INSERT INTO id_tags (tag_key, id_tag, status) VALUES ('x', 'X', 'Accepted')")
         assert committed_tags(path) == {"A"}
         assert store.get_transaction(10) is not None
 
@@ -70,3 +75,24 @@ def test_nested_groups_join_the_outer_one(tmp_path: Path) -> None:
                 store.put_id_tag(IdTagRecord("A", "Accepted"))
             assert committed_tags(path) == set()
         assert committed_tags(path) == {"A"}
+
+
+# ------------------------------------------------------------------------ the replay key's canonical text
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.decimals(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(_json_values)
+def test_canonical_json_fast_path_writes_what_the_exact_path_writes(value: object) -> None:
+    # The C encoder with sort_keys is the fast path; the Python path sorts, then writes Decimals exactly.
+    assert canonical_json(value) == jsontext.dumps(_sorted_keys(value))

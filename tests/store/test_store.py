@@ -169,6 +169,15 @@ def test_boot_and_touch_create_missing_chargers(store: Store) -> None:
     assert touched.registration_status is None
 
 
+def test_touch_many_chargers_at_once(store: Store) -> None:
+    store.record_boot("B", {"chargePointVendor": "V"}, "Accepted", T0)
+    store.touch_chargers({"B": T2, "NEW": T1})
+    known, new = store.get_charger("B"), store.get_charger("NEW")
+    assert known is not None and (known.first_seen, known.last_seen, known.last_boot) == (T0, T2, T0)
+    assert new is not None and (new.first_seen, new.last_seen, new.registration_status) == (T1, T1, None)
+    store.touch_chargers({})
+
+
 @pytest.mark.parametrize(
     "change",
     [
