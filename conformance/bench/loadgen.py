@@ -159,6 +159,8 @@ class _Recorder:
 def worker_main() -> None:
     import trio
 
+    from engine.server.process_tuning import tune_collector
+
     # Read the first line straight from the pipe: a buffered sys.stdin could swallow later commands.
     received = b""
     while b"\n" not in received:
@@ -171,6 +173,8 @@ def worker_main() -> None:
     config = BenchConfig(**spec["config"])
     indices = range(spec["first"], spec["stop"])
     _raise_nofile(len(indices) + 256)
+    # The generator's own collector pauses would be measured as the server's latency: collect rarely.
+    tune_collector()
     trio.run(_Worker(config, indices, leftover).main)
 
 

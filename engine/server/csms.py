@@ -64,11 +64,11 @@ E = TypeVar("E", bound=BaseException)
 #: letting a slow disk hold chargers up
 LOG_QUEUE_SIZE = 20_000
 LOG_BATCH = 20_000
-#: the log writer gathers frames this long before writing them: one commit per interval rather than
-#: one per frame when traffic is light (the log is not data a charger was promised, R8.1 is not at stake)
+#: the log writer gathers frames this long before writing them: a few commits a second rather than one
+#: per frame (the log is not data a charger was promised, R8.1 is not at stake)...
 LOG_GATHER_SECONDS = 0.05
-#: ... but only when fewer frames than this were waiting: above ~1,300 frames/s it never sleeps
-LOG_GATHER_BELOW = 64
+#: ... unless this many are already waiting (100,000 frames/s before it stops sleeping)
+LOG_GATHER_BELOW = 5_000
 EVENT_QUEUE_SIZE = 1_000
 
 
@@ -350,7 +350,7 @@ class Csms:
                 batch = [first]
                 self._drain_log(batch)
                 if len(batch) < LOG_GATHER_BELOW:
-                    # Light traffic: wait a little for more, so a commit carries more than a frame or two.
+                    # Wait a little for more, so one commit (one fsync, one thread hop) carries many frames.
                     await trio.sleep(LOG_GATHER_SECONDS)
                     self._drain_log(batch)
                 await self._store_log(batch)

@@ -91,6 +91,10 @@ class StoreRunner:
     async def _lead(self, own: _Job[Any]) -> None:
         self._leading = True
         try:
+            # Let every task already runnable in this turn of the event loop submit its call first
+            # (chargers whose frames arrived together): under moderate load this makes one commit of
+            # several calls instead of several commits of one, for the cost of one scheduler pass.
+            await trio.lowlevel.cancel_shielded_checkpoint()
             while not own.done:
                 batch = self._pending[: self.max_group]
                 del self._pending[: self.max_group]
