@@ -131,6 +131,7 @@ def _serve(config: Config) -> int:
     import trio
 
     from engine.server import Csms
+    from engine.server.collector_pacer import pace_collection
     from engine.server.process_tuning import raise_open_files_limit, tune_collector
 
     files = raise_open_files_limit()
@@ -149,6 +150,7 @@ def _serve(config: Config) -> int:
                         print(f"ws://{_url_host(config.server.host)}:{port}{prefix}/<chargePointId>")
                     print("subprotocol: ocpp1.6", flush=True)
                     tune_collector()
+                    nursery.start_soon(partial(pace_collection, churn=csms.session_churn))
                     if config.api.enabled:
                         from engine.api.http import serve_http
 

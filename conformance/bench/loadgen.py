@@ -173,8 +173,7 @@ def worker_main() -> None:
     config = BenchConfig(**spec["config"])
     indices = range(spec["first"], spec["stop"])
     _raise_nofile(len(indices) + 256)
-    # The generator's own collector pauses would be measured as the server's latency: collect rarely.
-    tune_collector()
+    tune_collector()  # start-up objects out of every pass; _Worker.main paces the collector from there
     trio.run(_Worker(config, indices, leftover).main)
 
 
@@ -208,10 +207,15 @@ class _Worker:
         return self.trio.current_time() + (instant - time.monotonic())
 
     async def main(self) -> None:
+        from engine.server.collector_pacer import NO_FULL_PASSES, pace_collection
+
         trio = self.trio
         async with trio.open_nursery() as nursery:
             commands = trio.lowlevel.FdStream(os.dup(0))
             nursery.start_soon(self._commands, commands, nursery.cancel_scope)
+            # The generator's own collector pauses would be measured as the server's latency; its run is
+            # bounded in time, so it can leave full passes (a stall of every charger) out altogether.
+            nursery.start_soon(pace_collection, NO_FULL_PASSES)
             chargers = [_Charger(self, index) for index in self.indices]
             storm = self.config.scenario == "storm"
             if storm:

@@ -115,6 +115,8 @@ class Csms:
         self._policy: CsmsPolicy = policy if policy is not None else dataclasses.replace(self.config.policy)
         self.vendors: Mapping[str, VendorHandler] = vendors if vendors is not None else {}
         self.registry: Registry[Session] = Registry()
+        #: sessions that have run and ended (with :meth:`session_churn`, what paces full collections)
+        self.sessions_ended = 0
         self._listener = Listener(self.config, self._run_session, self._screen_identity)
         self._log_send, self._log_receive = trio.open_memory_channel[LogRecord](LOG_QUEUE_SIZE)
         self.log_frames_dropped = 0
@@ -226,6 +228,10 @@ class Csms:
     def connected_chargers(self) -> list[str]:
         """Identities with a live connection, sorted."""
         return self.registry.identities()
+
+    def session_churn(self) -> tuple[int, int]:
+        """(sessions ended so far, sessions live now): see :mod:`engine.server.collector_pacer`."""
+        return self.sessions_ended, len(self.registry)
 
     # ------------------------------------------------------------------ queries (OperatorApi)
 
@@ -454,6 +460,7 @@ class Csms:
             await session.run()
         finally:
             self.registry.unregister(session)
+            self.sessions_ended += 1
             code, reason = session.close_info
             logger.info("%s disconnected code=%s reason=%s", identity, code, reason or "-")
             self.publish(ChargerDisconnected(identity, code, reason))

@@ -21,9 +21,9 @@ import resource
 logger = logging.getLogger(__name__)
 
 #: young-generation threshold: allocations between passes (CPython's default is 700)
-GEN0_THRESHOLD = 50_000
+GEN0_THRESHOLD = 10_000
 #: young passes per middle pass, middle passes per full pass (CPython: 10, 10)
-GEN1_THRESHOLD = 20
+GEN1_THRESHOLD = 5
 GEN2_THRESHOLD = 100
 #: what "no limit" counts as (and what is asked for when the hard limit is infinite)
 UNLIMITED = 1 << 20

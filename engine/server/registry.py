@@ -68,5 +68,8 @@ class Registry(Generic[S]):
     def get(self, identity: str) -> S | None:
         return self._sessions.get(identity)
 
+    def __len__(self) -> int:
+        return len(self._sessions)
+
     def identities(self) -> list[str]:
         return sorted(self._sessions)

@@ -12,9 +12,11 @@ A session owns one nursery with
   own CALLs keep flowing) and start as handlers finish, so a burst is answered in order (rules catalogue
   #66). A charger that piles up more than ``max_queued_incoming`` waiting CALLs ignores J §4.1.1 on a
   scale no charger needs: the connection is closed with 1008 (decision 10, bounded per-charger queues);
-- a **ping** task: a ping every ``ping_interval``; no pong within ``pong_timeout`` closes with 1011, the
-  code the ``websockets`` library uses for a keepalive timeout (the peer is presumed dead; 1001 would claim
-  *we* are going away). A peer that stops reading also ends here, because the ping cannot be sent.
+- and the task of :meth:`Session.run` itself, which waits for a reason to close and meanwhile sends the
+  keepalive: a ping every ``ping_interval``; no pong within ``pong_timeout`` closes with 1011, the code the
+  ``websockets`` library uses for a keepalive timeout (the peer is presumed dead; 1001 would claim *we*
+  are going away). A peer that stops reading also ends here, because the ping cannot be sent. No task of
+  its own for that: an idle charger's memory is mostly its tasks' coroutine frames (1.5 KiB a task).
 
 Writes go through one ``StrictFIFOLock`` so frames leave in the order they were produced. Operator and
 handler ``call()``s queue FIFO on a second lock: one outstanding CALL per charger (decision 5), at most
@@ -191,7 +193,8 @@ class Session:
         self._callers = 0  # the caller holding _call_lock plus those queued behind it
         self._waiter: _Waiter | None = None
         self._active_handlers = 0
-        self._backlog: collections.deque[CallReceived] = collections.deque()
+        #: CALLs waiting for a handler slot; made on first use (an empty deque is 600 bytes per charger)
+        self._backlog: collections.deque[CallReceived] | None = None
         self._stop = trio.Event()
         self._offline_detail: str | None = None
         self._close_code: int | None = None
@@ -332,9 +335,7 @@ class Session:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
                 nursery.start_soon(self._read_loop)
-                if self._limits.ping_interval > 0:
-                    nursery.start_soon(self._ping_loop)
-                await self._stop.wait()
+                await self._keep_alive()
                 self._go_offline("connection closed")
                 await self._close_websocket(self._close_code or NORMAL_CLOSURE, self._close_reason)
                 nursery.cancel_scope.cancel()
@@ -371,33 +372,54 @@ class Session:
     async def _read_loop(self) -> None:
         try:
             while not self._stop.is_set():
-                message = await self._ws.get_message()
-                logged = message if isinstance(message, str) else f"<binary frame of {len(message)} bytes>"
-                self._services.record_frame(self._charger_id, "in", logged)
-                if isinstance(message, bytes):
-                    logger.warning("%s sent a binary frame; closing %d", self._charger_id, UNSUPPORTED_DATA)
-                    self.request_close(UNSUPPORTED_DATA, "binary frames are not OCPP-J")
+                # A helper, so that the last message and its events are not kept alive by this frame while
+                # it waits for the next one (an idle charger's last frame would cost ~1 KiB for nothing).
+                if not await self._take(await self._ws.get_message()):
                     return
-                for event in self._conn.receive_text(message, trio.current_time()):
-                    await self._on_event(event)
         except ConnectionClosed:
             pass
         # Not in a ``finally``: when the reader crashes, the nursery's cancellation (and run's 1011) must
         # win over the normal close path.
         self._stop.set()
 
-    async def _ping_loop(self) -> None:
+    async def _take(self, message: str | bytes) -> bool:
+        """Log and act on one received message; False when the connection is to close."""
+        logged = message if isinstance(message, str) else f"<binary frame of {len(message)} bytes>"
+        self._services.record_frame(self._charger_id, "in", logged)
+        if isinstance(message, bytes):
+            logger.warning("%s sent a binary frame; closing %d", self._charger_id, UNSUPPORTED_DATA)
+            self.request_close(UNSUPPORTED_DATA, "binary frames are not OCPP-J")
+            return False
+        for event in self._conn.receive_text(message, trio.current_time()):
+            await self._on_event(event)
+        return True
+
+    async def _keep_alive(self) -> None:
+        """Return once the session is to close; until then ping every ``ping_interval`` and close with
+        1011 when a pong is ``pong_timeout`` late (the reader notes pongs: ``ServerWebSocket.answered``)."""
+        interval, timeout = self._limits.ping_interval, self._limits.pong_timeout
+        if interval <= 0:
+            await self._stop.wait()
+            return
+        due = trio.current_time() + interval
         while True:
-            await trio.sleep(self._limits.ping_interval)
-            with trio.move_on_after(self._limits.pong_timeout) as scope:
+            with trio.move_on_at(due):
+                await self._stop.wait()
+                return
+            ping: int | None = None  # stays None when the ping cannot even be sent in time
+            with trio.move_on_at(due + timeout):
                 try:
-                    await self._ws.ping()
+                    ping = await self._ws.send_ping()
                 except ConnectionClosed:
+                    await self._stop.wait()  # the reader sees the closed websocket too, and ends
                     return
-            if scope.cancelled_caught:
-                logger.warning("%s no pong within %g s; closing", self._charger_id, self._limits.pong_timeout)
+                await self._stop.wait()  # until the pong is due
+                return
+            if ping is None or not self._ws.answered(ping):
+                logger.warning("%s no pong within %g s; closing", self._charger_id, timeout)
                 self.request_close(INTERNAL_ERROR, "ping timeout")
                 return
+            due += interval
 
     async def _on_event(self, event: Event) -> None:
         cid = self._charger_id
@@ -440,12 +462,15 @@ class Session:
 
     async def _dispatch(self, event: CallReceived) -> None:
         if self._active_handlers >= self._limits.max_concurrent_handlers:
-            if len(self._backlog) >= self._limits.max_queued_incoming:
-                reason = f"more than {len(self._backlog)} CALLs waiting for an answer"
+            backlog = self._backlog
+            if backlog is None:
+                backlog = self._backlog = collections.deque()
+            if len(backlog) >= self._limits.max_queued_incoming:
+                reason = f"more than {len(backlog)} CALLs waiting for an answer"
                 logger.warning("%s %s; closing %d", self._charger_id, reason, POLICY_VIOLATION)
                 self.request_close(POLICY_VIOLATION, reason)
                 return
-            self._backlog.append(event)
+            backlog.append(event)
             return
         self._start_handler(event)
 

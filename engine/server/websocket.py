@@ -8,8 +8,9 @@ websocket version, 400 for other malformed requests, including headers over ``ma
 
 :class:`ServerWebSocket` has no task of its own and no channel: the task calling :meth:`get_message`
 reads the stream and runs the sans-IO :class:`~engine.protocol.wsframes.FrameDecoder` inline, answers
-pings with pongs, completes pong waits, and takes part in the closing handshake. It follows that
-:meth:`ping` returns only while some task is in :meth:`get_message` (a session's reader always is).
+pings with pongs, notes pongs to our pings, and takes part in the closing handshake. It follows that
+:meth:`answered` turns true only while some task is in :meth:`get_message` (a session's reader always
+is); the task that sent the ping looks at it when its pong is due, without waiting on anything.
 
 Closing (RFC 6455 §7): the peer's close frame is answered with a close frame echoing its code, then the
 stream is closed (the server closes TCP first). On a protocol failure the decoder reports (1002, 1007,
@@ -23,8 +24,9 @@ the reading to the blocked reader (or takes it over when the reader is gone).
 
 Writes: the session serialises its :meth:`send_message` calls with its own lock, so none is kept here
 for messages. Control frames are sent from other tasks, though (pongs from the reader, pings from the
-ping task, close frames from :meth:`aclose`), and a Trio stream refuses two concurrent ``send_all``
-calls; a busy flag makes a second writer wait, with a ``ParkingLot`` created only on such contention.
+session's supervising task, close frames from :meth:`aclose`), and a Trio stream refuses two concurrent
+``send_all`` calls; a busy flag makes a second writer wait, with a ``ParkingLot`` created only on such
+contention.
 
 Per-connection memory is kept small: ``__slots__``, no nursery, no task, receive buffers of
 :data:`RECEIVE_SIZE` bytes that are dropped once parsed.
@@ -62,6 +64,8 @@ from engine.protocol.wsframes import (
 logger = logging.getLogger(__name__)
 
 RECEIVE_SIZE: Final = 16384
+#: our ping payloads: the ping's number, big-endian
+PING_PAYLOAD_SIZE: Final = 8
 MAX_HEADER_SIZE: Final = 16384
 ACCEPT_GUID: Final = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 Header = tuple[bytes, bytes]
@@ -358,7 +362,7 @@ class ServerWebSocket:
         "_decoder",
         "_finished",
         "_ping_seq",
-        "_pings",
+        "_pong_seq",
         "_receiving",
         "_send_lot",
         "_sending",
@@ -381,8 +385,8 @@ class ServerWebSocket:
         self._wake: trio.Event | None = None  # set when that task leaves receive_some
         self._sending = False  # a task is in send_all
         self._send_lot: trio.lowlevel.ParkingLot | None = None
-        self._pings: dict[bytes, trio.Event] | None = None
-        self._ping_seq = 0
+        self._ping_seq = 0  # our pings are numbered: the payload is the number, 8 bytes big-endian
+        self._pong_seq = 0  # the highest number answered
 
     @property
     def closed(self) -> CloseReason | None:
@@ -452,14 +456,12 @@ class ServerWebSocket:
                 wake.set()
 
     def _on_pong(self, payload: bytes) -> None:
-        pings = self._pings
-        if not pings or payload not in pings:
-            return  # unsolicited, or for a ping given up on
-        # A pong answers its ping and every earlier one (a peer may answer only the latest, §5.5.3).
-        for key in list(pings):
-            pings.pop(key).set()
-            if key == payload:
-                break
+        # A pong answers its ping and every earlier one (a peer may answer only the latest, §5.5.3);
+        # unsolicited pongs, and pongs with payloads we never sent, answer nothing.
+        if len(payload) == PING_PAYLOAD_SIZE:
+            seq = int.from_bytes(payload, "big")
+            if self._pong_seq < seq <= self._ping_seq:
+                self._pong_seq = seq
 
     async def _on_peer_close(self, event: CloseReceived) -> CloseReason:
         self._closed = closed = CloseReason(event.code, event.reason or None)
@@ -521,26 +523,20 @@ class ServerWebSocket:
             raise ConnectionClosed(self._closed)
         await self._send(encode_text(message))
 
-    async def ping(self) -> None:
-        """Send a ping with a payload unique on this connection and return when its pong arrives (read by
-        the task in :meth:`get_message`); raises :class:`ConnectionClosed` when the websocket closes first."""
+    async def send_ping(self) -> int:
+        """Send a ping with a payload unique on this connection; return its number, for :meth:`answered`
+        (the pong is read by the task in :meth:`get_message`). Raises :class:`ConnectionClosed` when the
+        websocket is closed or closing."""
         if self._closed is not None:
             raise ConnectionClosed(self._closed)
         self._ping_seq += 1
-        payload = self._ping_seq.to_bytes(8, "big")
-        pings = self._pings
-        if pings is None:
-            pings = self._pings = {}
-        answered = pings[payload] = trio.Event()
-        try:
-            await self._send(encode_ping(payload))
-            await answered.wait()
-        finally:
-            unanswered = pings.pop(payload, None) is not None
-            if not pings and self._pings is pings:
-                self._pings = None
-        if unanswered:
-            raise ConnectionClosed(self._closed or CloseReason(ABNORMAL_CLOSURE, None))
+        seq = self._ping_seq
+        await self._send(encode_ping(seq.to_bytes(PING_PAYLOAD_SIZE, "big")))
+        return seq
+
+    def answered(self, ping: int) -> bool:
+        """Whether the pong for ping number ``ping`` (or for a later one) has arrived."""
+        return self._pong_seq >= ping
 
     async def _send(self, frame: bytes, *, close_frame: bool = False) -> None:
         """Write one frame; only a close frame may follow the start of closing (RFC 6455 §5.5.1)."""
@@ -580,9 +576,6 @@ class ServerWebSocket:
 
     async def _close_stream(self) -> None:
         self._finished = True
-        if self._pings:
-            for answered in self._pings.values():
-                answered.set()
         wake = self._wake
         if wake is not None:
             self._wake = None

@@ -313,56 +313,53 @@ async def test_a_client_ping_is_answered_by_the_reader() -> None:
     assert await client.frame() == (OP_PONG, b"p1")
 
 
-async def test_ping_returns_when_its_pong_arrives(autojump_clock: trio.testing.MockClock) -> None:
+async def test_a_ping_is_answered_once_its_pong_is_read(autojump_clock: trio.testing.MockClock) -> None:
     ws, client, _ = await connected()
     async with trio.open_nursery() as nursery:
         nursery.start_soon(ws.get_message)  # the reader that sees the pongs
-        done: list[float] = []
-
-        async def pinger() -> None:
-            await ws.ping()
-            done.append(trio.current_time())
-
-        nursery.start_soon(pinger)
+        first = await ws.send_ping()
         opcode, payload = await client.frame() or (None, b"")
         assert opcode == OP_PING
-        assert payload
+        assert len(payload) == 8
+        assert not ws.answered(first)
         await client.send(OP_PONG, b"unsolicited")
+        await client.send(OP_PONG, (99).to_bytes(8, "big"))  # the payload of a ping never sent
         await trio.sleep(1)
-        assert done == []
+        assert not ws.answered(first)
         await client.send(OP_PONG, payload)
         await trio.sleep(1)
-        assert done == [1.0]
-        # A pong for a later ping answers the earlier ones too.
-        nursery.start_soon(pinger)
-        nursery.start_soon(pinger)
-        first = await client.frame()
-        second = await client.frame()
-        assert first and second and first[0] == second[0] == OP_PING and first[1] != second[1]
-        await client.send(OP_PONG, second[1])
+        assert ws.answered(first)
+        # A pong for a later ping answers the earlier ones too; an older pong does not answer a later ping.
+        second, third = await ws.send_ping(), await ws.send_ping()
+        frames = [await client.frame(), await client.frame()]
+        assert [f[0] for f in frames if f] == [OP_PING, OP_PING]
+        assert frames[0] and frames[1] and frames[0][1] != frames[1][1]
+        await client.send(OP_PONG, payload)
         await trio.sleep(1)
-        assert done == [1.0, 2.0, 2.0]
+        assert not ws.answered(second)
+        await client.send(OP_PONG, frames[1][1])
+        await trio.sleep(1)
+        assert ws.answered(second) and ws.answered(third)
         nursery.cancel_scope.cancel()
 
 
-async def test_ping_raises_when_the_connection_closes_first(autojump_clock: trio.testing.MockClock) -> None:
+async def test_a_ping_stays_unanswered_and_pings_fail_once_the_connection_closed(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     ws, client, _ = await connected()
     async with trio.open_nursery() as nursery:
+        reader: list[CloseReason] = []
 
         async def reader_fails() -> None:
-            await closed_with(ws.get_message)
+            reader.append(await closed_with(ws.get_message))
 
         nursery.start_soon(reader_fails)
-        outcome: list[CloseReason] = []
-
-        async def pinger() -> None:
-            outcome.append(await closed_with(ws.ping))
-
-        nursery.start_soon(pinger)
+        ping = await ws.send_ping()
         assert (await client.frame() or (0,))[0] == OP_PING
         await client.stream.aclose()
-    assert outcome == [CloseReason(1006, None)]
-    assert await closed_with(ws.ping) == CloseReason(1006, None)
+    assert reader == [CloseReason(1006, None)]
+    assert not ws.answered(ping)
+    assert await closed_with(ws.send_ping) == CloseReason(1006, None)
 
 
 # ---------------------------------------------------------------------------------------------- closing
@@ -577,7 +574,7 @@ async def test_control_frames_wait_for_a_message_being_written(
         await client.send(OP_PING, b"from the client")
         await client.send(OP_TEXT, b"next")
         assert await ws.get_message() == "next"  # its pong waited for the message, then went out
-        nursery.start_soon(ws.ping)
+        nursery.start_soon(ws.send_ping)
         nursery.start_soon(ws.send_message, "more")
         assert await client.frame() == (OP_TEXT, b"slow")
         assert await client.frame() == (OP_PONG, b"from the client")
