@@ -2,22 +2,27 @@
 
 A store call blocks on disk: ``synchronous=FULL`` fsyncs on every commit. Run one call per worker-thread
 hop and one commit per call, and the store becomes the whole server's queue: a thousand chargers wait in
-line behind one fsync each. Here, calls that arrive while a group is being written wait together and
-form the next group; the group runs in one worker thread inside :meth:`Store.group` (one transaction,
-each call in its own savepoint) and all its callers are answered after its single commit. A caller is
-never answered before the commit that makes its write durable (R8.1, "committed before acknowledged").
+line behind one fsync each. Here, one **writer thread** takes every call queued since its last commit as
+the next group, runs it inside :meth:`Store.group` (one transaction, each call in its own savepoint) and
+answers all its callers after the single commit. A caller is never answered before the commit that
+makes its write durable (R8.1, "committed before acknowledged").
 
-No background task is needed: the first caller that finds no group running leads (it hops to the
-thread); calls arriving meanwhile wait; when the leader's own call is done it hands the lead to the
-oldest waiter, so no caller serves others indefinitely.
+Why a thread of its own rather than ``trio.to_thread`` per group: the next group starts the moment the
+previous commit ends, in the writer thread, whatever the event loop is busy with. With a hop per group,
+the next group could only start once the loop had noticed the last one finished (a loop turn, often a
+millisecond under load), and that wait is most of a write's latency at moderate load. The thread is
+started on the first call and ends after :data:`IDLE_EXIT` seconds without work.
 
-Like ``trio.to_thread.run_sync`` (what this replaces), a submitted call cannot be cancelled: the caller
-waits for the outcome even when cancelled, since the write may already be durable.
+Callers sleep with ``wait_task_rescheduled`` (no Event, no channel: this is on every message's path) and
+are woken through the Trio token of their run. Like ``trio.to_thread.run_sync``, a submitted call
+cannot be cancelled: the caller waits for the outcome even when cancelled, since the write may already
+be durable.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -31,16 +36,19 @@ T = TypeVar("T")
 
 #: calls per group; bounds the time one group holds the write lock and the latency it adds
 MAX_GROUP = 256
+#: seconds the writer thread waits for work before it ends (the next call starts a new one)
+IDLE_EXIT = 5.0
 
 
 class _Job(Generic[T]):
     """One submitted call: its operation, its waiting task, then its outcome."""
 
-    __slots__ = ("done", "error", "operation", "task", "value")
+    __slots__ = ("done", "error", "operation", "task", "token", "value")
 
     def __init__(self, operation: Callable[[], T]):
         self.operation = operation
-        self.task: trio.lowlevel.Task | None = None  # set while its caller sleeps
+        self.task = trio.lowlevel.current_task()  # the caller, asleep until the outcome is known
+        self.token = trio.lowlevel.current_trio_token()  # how the writer thread reaches its run
         self.value: T | None = None
         self.error: BaseException | None = None
         self.done = False
@@ -50,12 +58,6 @@ class _Job(Generic[T]):
             raise self.error
         return self.value  # type: ignore[return-value]
 
-    def wake(self) -> None:
-        """Resume the sleeping caller: because its job is done, or to hand it the lead."""
-        task, self.task = self.task, None
-        if task is not None:
-            trio.lowlevel.reschedule(task)
-
 
 def _refuse_abort(_raise_cancel: object) -> trio.lowlevel.Abort:
     # A store call cannot be abandoned half-way: its caller waits for the outcome even when cancelled.
@@ -63,13 +65,15 @@ def _refuse_abort(_raise_cancel: object) -> trio.lowlevel.Abort:
 
 
 class StoreRunner:
-    """Runs blocking calls on ``store`` in worker threads, grouped into shared commits."""
+    """Runs blocking calls on ``store`` in its writer thread, grouped into shared commits."""
 
-    def __init__(self, store: Store, *, max_group: int = MAX_GROUP):
+    def __init__(self, store: Store, *, max_group: int = MAX_GROUP, idle_exit: float = IDLE_EXIT):
         self.store = store
         self.max_group = max_group
-        self._pending: list[_Job[Any]] = []
-        self._leading = False  # a leader is running a group, or has been handed the lead
+        self.idle_exit = idle_exit
+        self._work = threading.Condition()  # guards _queue and _writer
+        self._queue: list[_Job[Any]] = []
+        self._writer: threading.Thread | None = None
         #: figures for benchmarks and the operator: groups written and calls in them
         self.groups = 0
         self.calls = 0
@@ -77,49 +81,49 @@ class StoreRunner:
     async def run(self, operation: Callable[[], T]) -> T:
         """Run ``operation`` (a function calling the store) and return its result once durable."""
         job: _Job[T] = _Job(operation)
-        self._pending.append(job)
-        if self._leading:
-            # Low-level sleep rather than an Event in a shielded scope: this is on every message's path,
-            # and both of those cost more than the store call itself.
-            job.task = trio.lowlevel.current_task()
-            await trio.lowlevel.wait_task_rescheduled(_refuse_abort)
-            if job.done:
-                return job.result()
-        await self._lead(job)
+        with self._work:
+            self._queue.append(job)
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write, name="ocpp-trio store writer", daemon=True
+                )
+                self._writer.start()
+            else:
+                self._work.notify()
+        # No checkpoint since the append: the writer's wake-up (a callback on this run's loop) cannot
+        # run before this task sleeps.
+        await trio.lowlevel.wait_task_rescheduled(_refuse_abort)
         return job.result()
 
-    async def _lead(self, own: _Job[Any]) -> None:
-        self._leading = True
+    def _write(self) -> None:
+        """The writer thread: group after group until idle for ``idle_exit`` seconds."""
+        batch: list[_Job[Any]] = []
         try:
-            # Let every task already runnable in this turn of the event loop submit its call first
-            # (chargers whose frames arrived together): under moderate load this makes one commit of
-            # several calls instead of several commits of one, for the cost of one scheduler pass.
-            await trio.lowlevel.cancel_shielded_checkpoint()
-            while not own.done:
-                batch = self._pending[: self.max_group]
-                del self._pending[: self.max_group]
-                try:
-                    # Shielded: the group holds other callers' writes, whatever happens to the leader.
-                    with trio.CancelScope(shield=True):
-                        await trio.to_thread.run_sync(self._run_group, batch)
-                except BaseException as exc:  # pragma: no cover - _run_group catches what calls raise
-                    for job in batch:
-                        if not job.done:
-                            job.error, job.done = exc, True
-                    raise
-                finally:
-                    for job in batch:
-                        if job is not own:
-                            job.wake()
-        finally:
-            if self._pending:
-                # Hand over: the oldest waiter leads next; _leading stays True so no newcomer competes.
-                self._pending[0].wake()
-            else:
-                self._leading = False
+            while True:
+                with self._work:
+                    while not self._queue:
+                        if not self._work.wait(self.idle_exit) and not self._queue:
+                            self._writer = None
+                            return
+                    batch = self._queue[: self.max_group]
+                    del self._queue[: self.max_group]
+                self._run_group(batch)
+                _answer(batch)
+                batch = []
+        except BaseException as exc:  # pragma: no cover - a bug here must not leave callers asleep
+            logger.exception("store writer thread failed")
+            with self._work:
+                batch += self._queue
+                self._queue.clear()
+                self._writer = None
+            for job in batch:
+                if not job.done:
+                    job.error, job.done = exc, True
+            _answer(batch)
+            raise
 
     def _run_group(self, batch: list[_Job[Any]]) -> None:
-        """In the worker thread: every call of ``batch`` in one commit."""
+        """In the writer thread: every call of ``batch`` in one commit."""
         try:
             with self.store.group():
                 for job in batch:
@@ -137,3 +141,20 @@ class StoreRunner:
         self.calls += len(batch)
         for job in batch:
             job.done = True
+
+
+def _answer(batch: list[_Job[Any]]) -> None:
+    """Wake the callers of ``batch`` (their outcomes are set): one callback per Trio run they came from."""
+    runs: dict[trio.lowlevel.TrioToken, list[_Job[Any]]] = {}
+    for job in batch:
+        runs.setdefault(job.token, []).append(job)
+    for token, jobs in runs.items():
+        try:
+            token.run_sync_soon(_reschedule, jobs)
+        except trio.RunFinishedError:  # pragma: no cover - their run ended: nobody left to answer
+            pass
+
+
+def _reschedule(jobs: list[_Job[Any]]) -> None:
+    for job in jobs:
+        trio.lowlevel.reschedule(job.task)

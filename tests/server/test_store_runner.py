@@ -134,3 +134,40 @@ async def test_with_sqlite_the_row_is_committed_when_run_returns(tmp_path: Path)
             for n in range(50):
                 nursery.start_soon(put, n)
         assert len(store.list_id_tags()) == 50
+
+
+async def test_the_writer_thread_ends_when_idle_and_comes_back_on_the_next_call() -> None:
+    store = RecordingStore()
+    runner = StoreRunner(store, idle_exit=0.05)
+    before = set(threading.enumerate())  # other tests' writers may still be idling
+    assert await runner.run(lambda: store.write("a")) == "A"
+    writers = [t for t in set(threading.enumerate()) - before if t.name == "ocpp-trio store writer"]
+    assert len(writers) == 1
+    await trio.to_thread.run_sync(writers[0].join, 5.0)  # it leaves on its own once idle
+    assert not writers[0].is_alive()
+    assert await runner.run(lambda: store.write("b")) == "B"  # a new writer serves the next call
+    assert store.log == ["begin", "a", "commit", "begin", "b", "commit"]
+
+
+def test_callers_from_separate_trio_runs_are_each_answered_in_their_own() -> None:
+    store = RecordingStore(slow=0.005)
+    runner = StoreRunner(store)
+    results: list[list[str]] = []
+
+    async def main(tag: str) -> None:
+        got: list[str] = []
+
+        async def one(n: int) -> None:
+            got.append(await runner.run(lambda: store.write(f"{tag}{n}")))
+
+        async with trio.open_nursery() as nursery:
+            for n in range(20):
+                nursery.start_soon(one, n)
+        results.append(sorted(got))
+
+    threads = [threading.Thread(target=trio.run, args=(main, tag)) for tag in ("x", "y")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(results) == [sorted(f"X{n}" for n in range(20)), sorted(f"Y{n}" for n in range(20))]
