@@ -11,6 +11,7 @@ import trio.testing
 from engine.server.collector_pacer import (
     NO_FULL_PASSES,
     CollectionPacer,
+    FullPass,
     PacerSettings,
     pace_collection,
 )
@@ -58,17 +59,29 @@ def test_young_interval_stays_within_its_bounds() -> None:
     assert pacer.young_interval >= S.young_min_interval
 
 
-def test_no_full_pass_while_chargers_only_connect_or_stay() -> None:
+def test_chargers_connecting_cost_only_passes_over_what_is_new() -> None:
     pacer = CollectionPacer(0.0, 1_000_000)
-    # 10,000 sessions live, none ended, the heap grew by half, 10 minutes on: nothing to reclaim.
-    assert not pacer.full_due(600.0, 1_500_000, ended=0, live=10_000)
+    # 10,000 sessions live, none ended: nothing old to reclaim, only the growth is worth a look.
+    assert pacer.full_due(600.0, 1_200_000, ended=0, live=10_000) is None
+    assert pacer.full_due(601.0, 1_250_000, ended=0, live=10_000) is FullPass.SINCE_FREEZE
+    pacer.full_done(602.0, 1_250_000, ended=0, live=10_000, kind=FullPass.SINCE_FREEZE)
+    assert pacer.full_due(603.0, 1_500_000, ended=0, live=10_000) is None  # a quarter of the new size
+    assert pacer.full_due(604.0, 1_562_500, ended=0, live=10_000) is FullPass.SINCE_FREEZE
+
+
+def test_a_pass_since_the_freeze_does_not_restart_the_session_count() -> None:
+    pacer = CollectionPacer(0.0, 1_000_000)
+    pacer.full_done(1.0, 1_000_000, ended=0, live=1_000)
+    pacer.full_done(2.0, 2_000_000, ended=200, live=4_000, kind=FullPass.SINCE_FREEZE)
+    # 250 ended since the last pass over everything (a quarter of 1,000 then live, and the minimum)
+    assert pacer.full_due(3.0, 2_000_000, ended=S.full_min_ended, live=4_000) is FullPass.EVERYTHING
 
 
 def test_full_pass_after_a_quarter_of_the_sessions_ended() -> None:
     pacer = CollectionPacer(0.0, 1_000_000)
     pacer.full_done(10.0, 2_000_000, ended=0, live=10_000)
     assert not pacer.full_due(20.0, 2_000_000, ended=2_499, live=7_501)
-    assert pacer.full_due(21.0, 2_000_000, ended=2_500, live=7_500)
+    assert pacer.full_due(21.0, 2_000_000, ended=2_500, live=7_500) is FullPass.EVERYTHING
     pacer.full_done(22.0, 1_600_000, ended=2_500, live=7_500)
     # Counted from the last full pass, against the sessions live then.
     assert not pacer.full_due(30.0, 1_600_000, ended=2_500 + 1_874, live=7_500)
@@ -82,20 +95,20 @@ def test_a_few_reconnecting_chargers_do_not_trigger_a_full_pass() -> None:
     assert pacer.full_due(3.0, 100_000, ended=S.full_min_ended, live=10)
 
 
-def test_full_pass_when_the_heap_doubled() -> None:
+def test_full_pass_when_the_heap_grew_by_a_quarter() -> None:
     pacer = CollectionPacer(0.0, 2_000_000)
-    assert not pacer.full_due(5.0, 3_999_999)
-    assert pacer.full_due(6.0, 4_000_000)
-    small = CollectionPacer(0.0, 10_000)  # a small heap doubling is not worth a pass
-    assert not small.full_due(5.0, 20_000 + S.full_min_blocks - 10_001)
+    assert not pacer.full_due(5.0, 2_499_999)
+    assert pacer.full_due(6.0, 2_500_000) is FullPass.SINCE_FREEZE
+    small = CollectionPacer(0.0, 10_000)  # a small heap growing is not worth a pass
+    assert not small.full_due(5.0, 10_000 + S.full_min_blocks - 1)
 
 
 def test_full_pass_after_a_long_time_only_if_anything_changed() -> None:
     pacer = CollectionPacer(0.0, 1_000_000)
     late = S.full_max_interval + 1
     assert not pacer.full_due(late, 1_000_000, ended=0, live=5)
-    assert pacer.full_due(late, 1_000_001, ended=0, live=5)
-    assert pacer.full_due(late, 1_000_000, ended=1, live=5)
+    assert pacer.full_due(late, 1_000_001, ended=0, live=5) is FullPass.EVERYTHING
+    assert pacer.full_due(late, 1_000_000, ended=1, live=5) is FullPass.EVERYTHING
 
 
 def test_no_full_passes_setting_never_asks_for_one() -> None:
@@ -160,3 +173,4 @@ async def test_pace_collection_runs_a_full_pass_when_sessions_ended() -> None:
     finally:
         gc.callbacks.remove(note)
     assert generations.count(2) == 1
+    assert gc.get_freeze_count() == 0  # what the pass froze is given back once the pacer stops
