@@ -10,6 +10,9 @@ session's objects, and each full pass walks all of them (the asyncio peer loses 
 full collections at 3,000 connections). Per-message garbage is freed by reference counting, not by the
 collector, so collecting far less often costs little memory. Objects created at start-up (modules,
 schemas, compiled validators) never die: :func:`gc.freeze` takes them out of every future pass.
+
+``serve`` goes further and runs :mod:`engine.server.collector_pacer`, which turns automatic collection
+off; the thresholds set here are what a process without the pacer (or after it stops) collects by.
 """
 
 from __future__ import annotations
