@@ -164,11 +164,11 @@ async def pace_collection(settings: PacerSettings | None = None, churn: Churn | 
             await trio.sleep(max(0.0, pacer.next_young - clock()))
             started = clock()
             gc.collect(0)
-            ended = clock()
-            pacer.young_done(ended, ended - started)
-            if ended < pacer.next_full_check:
+            finished = clock()
+            pacer.young_done(finished, finished - started)
+            if finished < pacer.next_full_check:
                 continue
-            kind = pacer.full_due(ended, sys.getallocatedblocks(), *sessions())
+            kind = pacer.full_due(finished, sys.getallocatedblocks(), *sessions())
             if kind is None:
                 continue
             if kind is FullPass.EVERYTHING:
@@ -178,7 +178,7 @@ async def pace_collection(settings: PacerSettings | None = None, churn: Churn | 
             froze = True
             done = clock()
             pacer.full_done(done, sys.getallocatedblocks(), *sessions(), kind=kind)
-            logger.info("full garbage collection (%s) took %.0f ms", kind.value, (done - ended) * 1000)
+            logger.info("full garbage collection (%s) took %.0f ms", kind.value, (done - finished) * 1000)
     finally:
         if froze:  # what it froze may be garbage by now; the process goes back to the usual collector
             gc.unfreeze()
