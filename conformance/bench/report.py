@@ -112,6 +112,10 @@ def build_report(
         "unexpected_frames": sum(int(part["unexpected"]) for part in results),
         "late_sends": sum(int(part["late"]) for part in results),
     }
+    if config["scenario"] == "steady":
+        # How late the generator itself woke for scheduled sends: not in the latency figures, shown so
+        # that an overloaded generator is visible.
+        report["wake_slack_ms"] = percentiles(ms for part in results for ms in part.get("wake_slack_ms", ()))
     if config["scenario"] == "storm":
         accepted_at = sorted(t for part in results for t in part["accepted_at"])
         accepted = len(accepted_at)
@@ -225,6 +229,12 @@ def format_table(report: Mapping[str, Any], title: str | None = None) -> str:
             f"{report['callerrors']}   timeouts {report['timeouts']}"
             + (f"   late sends {report['late_sends']}" if report["scenario"] == "steady" else "")
         )
+        if "wake_slack_ms" in report:
+            slack = report["wake_slack_ms"]
+            lines.append(
+                f"             generator woke for its sends p50 {_ms(slack['p50'])} p99 {_ms(slack['p99'])} "
+                "ms late (its own lag, not counted as latency)"
+            )
         if report["callerrors_by"]:
             lines.append(f"             CALLERRORs: {report['callerrors_by']}")
         columns = f"{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}{'max ms':>10}"

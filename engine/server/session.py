@@ -523,10 +523,18 @@ class Session:
 
     async def _send(self, text: str) -> bool:
         """Write one frame; False when the connection is already closed (the reader sees that too)."""
-        async with self._write_lock:
-            try:
-                await self._ws.send_message(text)
-            except ConnectionClosed:
-                return False
+        lock = self._write_lock
+        try:
+            # Uncontended (the usual case): no trip through the scheduler for the lock, the send itself
+            # is the checkpoint. acquire_nowait fails while others wait, so the order stays FIFO.
+            lock.acquire_nowait()
+        except trio.WouldBlock:
+            await lock.acquire()
+        try:
+            await self._ws.send_message(text)
+        except ConnectionClosed:
+            return False
+        finally:
+            lock.release()
         self._services.record_frame(self._charger_id, "out", text)
         return True

@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
-import json
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -256,29 +255,24 @@ def orphan_kind_for_id(transaction_id: int) -> OrphanKind | None:
     return OrphanKind.INVALID_ID
 
 
-def _sorted_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _sorted_keys(value[key]) for key in sorted(value)}
-    if isinstance(value, list | tuple):
-        return [_sorted_keys(item) for item in value]
-    return value
-
-
-#: the C encoder sorts keys itself; only values holding Decimal numbers need the Python path below
-_SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, sort_keys=True)
-
-
 def canonical_json(value: Any) -> str:
     """JSON text with object keys sorted (numbers written exactly): equal for equal values."""
-    try:
-        return _SORTED.encode(value)
-    except TypeError:  # a Decimal somewhere: jsontext writes it digit for digit
-        return jsontext.dumps(_sorted_keys(value))
+    return jsontext.dumps_sorted(value)
+
+
+def _digest(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def meter_value_body_and_digest(meter_value: Any) -> tuple[str, str]:
+    """The stored text of one MeterValue object (as sent) and its replay key, written in one go."""
+    text, canonical = jsontext.dumps_both(meter_value)
+    return text, _digest(canonical)
 
 
 def meter_value_digest(meter_value: Any) -> str:
     """The replay key of one MeterValue object: SHA-256 of its canonical JSON text."""
-    return hashlib.sha256(canonical_json(meter_value).encode("utf-8", "surrogatepass")).hexdigest()
+    return _digest(canonical_json(meter_value))
 
 
 def plain_flags(flags: frozenset[str] | set[str]) -> frozenset[str]:

@@ -46,7 +46,7 @@ from engine.store.base import (
     UnknownChargerError,
     id_tag_key,
     later_or_equal,
-    meter_value_digest,
+    meter_value_body_and_digest,
     orphan_kind_for_id,
     plain_flags,
     stop_flags,
@@ -664,6 +664,7 @@ class SqliteStore:
         connector, tx_key = _wide(connector_id), _tx_key(transaction_id)
         for meter_value in meter_values:
             timestamp = meter_value.get("timestamp") if isinstance(meter_value, dict) else None
+            body, digest = meter_value_body_and_digest(meter_value)
             cursor = conn.execute(
                 "INSERT INTO meter_values (charger_id, connector_id, transaction_key, timestamp, body, "
                 "digest, source, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -673,8 +674,8 @@ class SqliteStore:
                     connector,
                     tx_key,
                     timestamp if isinstance(timestamp, str) else None,
-                    jsontext.dumps(meter_value),
-                    meter_value_digest(meter_value),
+                    body,
+                    digest,
                     source,
                     received_at,
                 ),

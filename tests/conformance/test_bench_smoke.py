@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import trio
+from fake_csms import FakeCsms
 
 from conformance.bench.cli import main as bench_main
 from conformance.bench.loadgen import BenchConfig, BenchError, parse_target, run_bench
@@ -121,3 +122,38 @@ def test_percentiles_nearest_rank() -> None:
     assert percentiles([]) == {"count": 0, "p50": None, "p90": None, "p99": None, "max": None}
     values = [float(n) for n in range(1, 101)]
     assert percentiles(values) == {"count": 100, "p50": 50.0, "p90": 90.0, "p99": 99.0, "max": 100.0}
+
+
+async def test_steady_counts_from_the_send_and_reports_the_generators_own_lag(nursery: trio.Nursery) -> None:
+    url = await start_csms(nursery)
+    config = BenchConfig(
+        csms=url, scenario="steady", chargers=10, duration=2, rate=2.0, mix="heartbeat", workers=1
+    )
+    report = await bench(config)
+    assert report["late_sends"] == 0 and report["timeouts"] == 0
+    assert_ordered(report["latency_ms"])
+    # one wake-up per send in the window: its lag is reported apart, not counted as latency
+    assert report["wake_slack_ms"]["count"] == report["calls"]
+    assert_ordered(report["wake_slack_ms"])
+    assert "woke for its sends" in format_table(report)
+
+
+async def test_steady_charges_a_late_answer_from_the_scheduled_instant(nursery: trio.Nursery) -> None:
+    fake = FakeCsms()
+    fake.answer_delay["Heartbeat"] = 0.3
+    port = await nursery.start(fake.serve_tcp)
+    config = BenchConfig(
+        csms=f"ws://127.0.0.1:{port}/ocpp",
+        scenario="steady",
+        chargers=2,
+        duration=2,
+        rate=5.0,
+        mix="heartbeat",
+        workers=1,
+    )
+    report = await bench(config)
+    # An answer every 0.3 s against a send due every 0.2 s: the sends fall ever further behind, and
+    # that delay is the CSMS's (no coordinated omission), so latency grows past one answer's 300 ms.
+    assert report["late_sends"] > 0
+    assert report["latency_ms"]["p50"] >= 300
+    assert report["latency_ms"]["max"] >= 500

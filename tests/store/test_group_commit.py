@@ -11,8 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.protocol import jsontext
+from engine.protocol.jsontext import _sorted_keys
 from engine.store import IdTagRecord, SqliteStore
-from engine.store.base import _sorted_keys, canonical_json
+from engine.store.base import canonical_json, meter_value_body_and_digest, meter_value_digest
 
 T0 = "2026-01-01T00:00:00.000Z"
 
@@ -94,5 +95,11 @@ _json_values = st.recursive(
 
 @given(_json_values)
 def test_canonical_json_fast_path_writes_what_the_exact_path_writes(value: object) -> None:
-    # The C encoder with sort_keys is the fast path; the Python path sorts, then writes Decimals exactly.
-    assert canonical_json(value) == jsontext.dumps(_sorted_keys(value))
+    # orjson and the C encoder with sort_keys are the fast paths; the Python path sorts, then writes
+    # Decimals exactly.
+    assert canonical_json(value) == jsontext.standard_dumps(_sorted_keys(value))
+
+
+@given(_json_values)
+def test_a_meter_value_body_and_digest_written_together_are_those_written_apart(value: object) -> None:
+    assert meter_value_body_and_digest(value) == (jsontext.dumps(value), meter_value_digest(value))
