@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from conformance.bench.host import describe_host, host_line  # noqa: E402
 from conformance.bench.loadgen import BenchConfig, BenchError, run_bench  # noqa: E402
 from conformance.bench.report import format_comparison, format_table  # noqa: E402
 
@@ -84,6 +85,16 @@ def say(text: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------ the servers
+
+
+def peer_versions(python: Path) -> str | None:
+    """The peer's installed versions, e.g. ``ocpp 2.1.0 + websockets 17.4``."""
+    code = "import importlib.metadata as m; print(m.version('ocpp'), m.version('websockets'))"
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=False)
+    if done.returncode != 0 or len(done.stdout.split()) != 2:
+        return None
+    ocpp, websockets = done.stdout.split()
+    return f"ocpp {ocpp} + websockets {websockets}"
 
 
 def ensure_peer_venv() -> Path:
@@ -323,6 +334,9 @@ def main() -> int:
         if soft < needed:
             say(f"warning: open files limit {soft} < {needed}; the largest runs may fail to connect")
     peer_python = ensure_peer_venv() if "peer" in systems else None
+    host = describe_host(ROOT)
+    peer = peer_versions(peer_python) if peer_python is not None else None
+    print(f"host: {host_line(host)}" + (f"; peer: {peer}" if peer else ""), flush=True)
 
     outcomes: dict[str, Outcome] = {}
     for run in selected:
@@ -362,6 +376,8 @@ def main() -> int:
             "frame_path": frame,
             "targets": [{"target": t, "measured": m, "met": met} for t, m, met in results],
             "generator": {"workers": args.workers, "quick": args.quick},
+            "host": host,
+            "peer": peer,
         }
         args.json.write_text(json.dumps(document, indent=2) + "\n")
     broken = any(o.problems for o in outcomes.values())

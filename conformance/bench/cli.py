@@ -73,6 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def command_bench(args: argparse.Namespace) -> int:
+    from conformance.bench.host import host_line
     from conformance.bench.loadgen import BenchConfig, BenchError, run_bench
     from conformance.bench.report import format_table
 
@@ -104,6 +105,7 @@ def command_bench(args: argparse.Namespace) -> int:
         print(f"ocpp-trio bench: {exc}", file=sys.stderr)
         return 2
     print(format_table(report))
+    print(f"host         {host_line(report['host'])}")
     if args.json is not None:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 1 if report["failures"] else 0

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from conformance.bench.host import describe_host
 from conformance.bench.report import build_report
 from conformance.bench.scenarios import BOOT, MIXES, SCENARIOS, SessionSteps
 
@@ -58,6 +59,8 @@ DRAIN_GRACE = 10.0
 CLOSE_GRACE = 20.0
 #: seconds between "go" and the window's start (10,000 chargers' nurseries are cancelled meanwhile)
 GO_MARGIN = 1.0
+#: the checkout this code runs from (its commit goes into every report, when it is a git checkout)
+CODE_ROOT = Path(__file__).resolve().parents[2]
 
 
 class BenchError(Exception):
@@ -698,7 +701,7 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
         closed = workers.collect("closed", time.monotonic() + CLOSE_GRACE)
     finally:
         workers.stop()
-    return build_report(
+    report = build_report(
         config=dataclasses.asdict(config),
         ready=ready,
         done=done,
@@ -709,6 +712,8 @@ def run_bench(config: BenchConfig, progress: Callable[[str], None] | None = None
         server=server,
         machine=(machine_end[0] - machine_start[0], machine_end[1] - machine_start[1]),
     )
+    report["host"] = describe_host(CODE_ROOT)
+    return report
 
 
 def _sleep_until(instant: float) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 from typing import Any
 
 import pytest
@@ -68,6 +69,8 @@ async def test_session_run_reports_sane_numbers(nursery: trio.Nursery) -> None:
     assert_ordered(report["latency_ms"])
     assert report["calls"] == sum(entry["count"] for entry in report["actions"].values())
     assert 1.9 <= report["window_s"] <= 3
+    host = report["host"]  # the report says what it ran on
+    assert host["cpus"] == os.cpu_count() and host["python"] == platform.python_version()
     assert report["msgs_per_s"] == pytest.approx(report["calls"] / report["window_s"], rel=0.01)
     assert report["server"]["rss_kib"] > 0 and "cpu_percent" in report["server"]
     assert report["generator"]["workers"] == 1
