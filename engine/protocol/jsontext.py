@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -215,16 +216,19 @@ def standard_dumps_sorted(value: Any) -> str:
         return standard_dumps(_sorted_keys(value))
 
 
+def _dumps(value: Any, option: int, standard: Callable[[Any], str]) -> str:
+    text = _orjson_text(value, option) if _plain(value) else None
+    return standard(value) if text is None else text
+
+
 def dumps(value: Any) -> str:
     """Compact JSON text for ``value``; ``Decimal`` numbers are written digit for digit."""
-    text = _orjson_text(value, 0) if _plain(value) else None
-    return standard_dumps(value) if text is None else text
+    return _dumps(value, 0, standard_dumps)
 
 
 def dumps_sorted(value: Any) -> str:
     """:func:`dumps` with object keys sorted: equal text for equal values (a canonical form)."""
-    text = _orjson_text(value, orjson.OPT_SORT_KEYS) if _plain(value) else None
-    return standard_dumps_sorted(value) if text is None else text
+    return _dumps(value, orjson.OPT_SORT_KEYS, standard_dumps_sorted)
 
 
 def dumps_both(value: Any) -> tuple[str, str]:
